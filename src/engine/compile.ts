@@ -1,0 +1,76 @@
+import picomatch from "picomatch";
+import type { PolicyDeclaration, PolicyModule } from "./policy.js";
+import type { Operation } from "./types.js";
+
+type Matcher = (value: string) => boolean;
+
+/** A policy ready to run: its declaration, its code and its matchers. */
+export interface CompiledPolicy {
+  declaration: PolicyDeclaration;
+  module: PolicyModule;
+  kinds: ReadonlySet<string>;
+  operations: ReadonlySet<Operation>;
+  inNamespace: Matcher;
+  exemptNamespace: Matcher;
+  exemptName: Matcher;
+  exemptImage: Matcher;
+}
+
+/** The policies one request is evaluated against; immutable once built. */
+export interface PolicySet {
+  /** Mutations first, in registry order, then validations. */
+  policies: readonly CompiledPolicy[];
+  byKind: ReadonlyMap<string, readonly CompiledPolicy[]>;
+  exemptNamespace: Matcher;
+}
+
+const never: Matcher = () => false;
+const always: Matcher = () => true;
+
+/** Globs use picomatch syntax; `*` stops at `/`, `**` crosses it. */
+export function globMatcher(patterns: readonly string[], whenEmpty: Matcher = never): Matcher {
+  if (patterns.length === 0) return whenEmpty;
+  const plain = new Set(patterns.filter((p) => !picomatch.scan(p).isGlob));
+  const globs = patterns.filter((p) => !plain.has(p));
+  const glob = globs.length > 0 ? picomatch(globs, { dot: true }) : never;
+  return (value) => plain.has(value) || glob(value);
+}
+
+export interface PolicyEntry {
+  declaration: PolicyDeclaration;
+  module: PolicyModule;
+}
+
+export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPolicy {
+  const { match, exemptions } = declaration;
+  return {
+    declaration,
+    module,
+    kinds: new Set(match.kinds),
+    operations: new Set(match.operations),
+    inNamespace: globMatcher(match.namespaces, always),
+    exemptNamespace: globMatcher(exemptions.namespaces),
+    exemptName: globMatcher(exemptions.names),
+    exemptImage: globMatcher(exemptions.images),
+  };
+}
+
+export function compilePolicySet(
+  entries: readonly PolicyEntry[],
+  exemptNamespaces: readonly string[],
+): PolicySet {
+  const enabled = entries.filter((entry) => entry.declaration.enabled).map(compilePolicy);
+  const policies = [
+    ...enabled.filter((p) => p.declaration.type === "mutate"),
+    ...enabled.filter((p) => p.declaration.type === "validate"),
+  ];
+  const byKind = new Map<string, CompiledPolicy[]>();
+  for (const policy of policies) {
+    for (const kind of policy.kinds) {
+      const list = byKind.get(kind) ?? [];
+      list.push(policy);
+      byKind.set(kind, list);
+    }
+  }
+  return { policies, byKind, exemptNamespace: globMatcher(exemptNamespaces) };
+}

@@ -1,0 +1,12 @@
+export * from "./checklist.js";
+export * from "./compile.js";
+export * from "./evaluate.js";
+export * from "./images.js";
+export type * from "./kube.js";
+export * from "./patch.js";
+export * from "./paths.js";
+export * from "./policy.js";
+export * from "./request.js";
+export * from "./security.js";
+export * from "./types.js";
+export * from "./workloads.js";

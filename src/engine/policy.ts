@@ -1,0 +1,83 @@
+import type { z } from "zod";
+import type { KubeObject } from "./kube.js";
+import type { Path } from "./paths.js";
+import type {
+  Action,
+  ChecklistRef,
+  Operation,
+  PatchOperation,
+  ResourceRef,
+  Severity,
+} from "./types.js";
+import type { ContainerTarget, PodTarget } from "./workloads.js";
+
+/** The whole object under admission, for policies that are not about pods. */
+export interface ObjectTarget {
+  resource: ResourceRef;
+  object: KubeObject;
+  oldObject: KubeObject | undefined;
+  operation: Operation;
+}
+
+/** One problem a check found. The engine adds the policy's metadata. */
+export interface Finding {
+  /** What is wrong and how to fix it. The engine prefixes resource and container. */
+  message: string;
+  path: Path;
+  /** Set for container-level findings so that image exemptions and messages can use it. */
+  container?: Pick<ContainerTarget, "name" | "image"> | undefined;
+}
+
+interface PodHooks<P> {
+  scope: "pod";
+  validate?: (pod: PodTarget, params: P) => Finding[];
+  /** Returns no operations when the pod already complies. */
+  mutate?: (pod: PodTarget, params: P) => PatchOperation[];
+}
+
+interface ObjectHooks<P> {
+  scope: "object";
+  validate?: (target: ObjectTarget, params: P) => Finding[];
+  mutate?: (target: ObjectTarget, params: P) => PatchOperation[];
+}
+
+/** The code half of a policy; the data half is its policy.yaml. */
+export type PolicyModule<P = unknown> = {
+  id: string;
+  /** Validates `parameters` from policy.yaml and from the user's policy set. */
+  parameters: z.ZodType<P>;
+} & (PodHooks<P> | ObjectHooks<P>);
+
+/** Keeps each policy's parameter type tied to its hooks. */
+export function definePolicy<S extends z.ZodType>(
+  module: { id: string; parameters: S } & (PodHooks<z.infer<S>> | ObjectHooks<z.infer<S>>),
+): PolicyModule<z.infer<S>> {
+  return module as PolicyModule<z.infer<S>>;
+}
+
+export type PolicyType = "validate" | "mutate";
+export type WorkloadFilter = "all" | "long-running";
+
+/** The data half of a policy after the user's overrides are merged in. */
+export interface PolicyDeclaration {
+  id: string;
+  title: string;
+  checklist: ChecklistRef;
+  severity: Severity;
+  type: PolicyType;
+  action: Action;
+  enabled: boolean;
+  parameters: unknown;
+  match: {
+    kinds: string[];
+    operations: Operation[];
+    /** Globs; empty means every namespace. */
+    namespaces: string[];
+    workloads: WorkloadFilter;
+  };
+  exemptions: {
+    namespaces: string[];
+    names: string[];
+    images: string[];
+  };
+}

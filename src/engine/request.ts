@@ -1,0 +1,33 @@
+import type { KubeObject } from "./kube.js";
+import type { AdmissionInput, GroupVersionKind, Operation } from "./types.js";
+
+export function groupVersionKindOf(object: KubeObject): GroupVersionKind {
+  const apiVersion = typeof object.apiVersion === "string" ? object.apiVersion : "";
+  const slash = apiVersion.indexOf("/");
+  return {
+    group: slash >= 0 ? apiVersion.slice(0, slash) : "",
+    version: slash >= 0 ? apiVersion.slice(slash + 1) : apiVersion,
+    kind: typeof object.kind === "string" ? object.kind : "",
+  };
+}
+
+/**
+ * The admission request the API server would send for this object, so that
+ * the CLI and audits evaluate exactly what the webhook would.
+ */
+export function inputFromObject(
+  object: KubeObject,
+  options: { operation?: Operation; namespace?: string | undefined; oldObject?: KubeObject } = {},
+): AdmissionInput {
+  const namespace = object.metadata?.namespace ?? options.namespace;
+  return {
+    operation: options.operation ?? "CREATE",
+    kind: groupVersionKindOf(object),
+    namespace,
+    name: object.metadata?.name,
+    object,
+    oldObject: options.oldObject,
+    dryRun: false,
+    userInfo: undefined,
+  };
+}

@@ -1,0 +1,92 @@
+import type { KubeObject } from "./kube.js";
+
+export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "CONNECT"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** What a policy asks for when it is violated, in enforce mode. */
+export const ACTIONS = ["deny", "warn", "audit"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * How a namespace is treated. `enforce` honours each policy's action;
+ * `warn` admits everything and returns violations as warnings; `audit`
+ * admits everything and only records.
+ */
+export const MODES = ["enforce", "warn", "audit"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Which half of admission to run. The CLI runs both, the webhook one per endpoint. */
+export type Phase = "mutate" | "validate" | "both";
+
+export interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+export interface UserInfo {
+  username?: string;
+  groups?: string[];
+}
+
+/** Everything the engine needs to know about one admission request. */
+export interface AdmissionInput {
+  operation: Operation;
+  kind: GroupVersionKind;
+  namespace: string | undefined;
+  name: string | undefined;
+  object: KubeObject | undefined;
+  oldObject: KubeObject | undefined;
+  dryRun: boolean;
+  userInfo: UserInfo | undefined;
+}
+
+export interface ChecklistRef {
+  section: string;
+  item: string;
+}
+
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string | undefined;
+  name: string;
+}
+
+export interface Violation {
+  policy: string;
+  title: string;
+  checklist: ChecklistRef;
+  severity: Severity;
+  action: Action;
+  /** Says what is wrong and how to fix it, naming the resource and container. */
+  message: string;
+  /** API-server style field path, e.g. `spec.template.spec.containers[0].image`. */
+  path: string;
+  resource: ResourceRef;
+  container: string | undefined;
+}
+
+/** RFC 6902 operations; the engine only ever emits these. */
+export type PatchOperation =
+  | { op: "add"; path: string; value: unknown }
+  | { op: "replace"; path: string; value: unknown }
+  | { op: "remove"; path: string };
+
+export interface Verdict {
+  allowed: boolean;
+  mode: Mode;
+  violations: Violation[];
+  warnings: string[];
+  /** Keys are short qualified names; the webhook prefixes them on the API server side. */
+  auditAnnotations: Record<string, string>;
+  /** Valid against the request's original object, applied in order. */
+  patch: PatchOperation[];
+  /** Ids of the mutation policies that contributed to `patch`. */
+  mutatedBy: string[];
+  /** Ids of every policy that applied to this request. */
+  evaluated: string[];
+}

@@ -1,0 +1,111 @@
+import type { Container, KubeObject, ObjectMeta, PodSpec } from "./kube.js";
+import { getAt, type Path } from "./paths.js";
+import type { ResourceRef } from "./types.js";
+
+/** Where each workload kind keeps the pod it runs, as a path to the pod template. */
+const POD_TEMPLATE: Readonly<Record<string, Path>> = {
+  Pod: [],
+  Deployment: ["spec", "template"],
+  StatefulSet: ["spec", "template"],
+  DaemonSet: ["spec", "template"],
+  ReplicaSet: ["spec", "template"],
+  ReplicationController: ["spec", "template"],
+  Job: ["spec", "template"],
+  CronJob: ["spec", "jobTemplate", "spec", "template"],
+};
+
+/** Kinds whose pods run to completion; long-running rules skip them. */
+const RUN_TO_COMPLETION = new Set(["Job", "CronJob"]);
+
+export const WORKLOAD_KINDS: readonly string[] = Object.keys(POD_TEMPLATE);
+
+export const CONTAINER_GROUPS = ["initContainers", "containers", "ephemeralContainers"] as const;
+export type ContainerGroup = (typeof CONTAINER_GROUPS)[number];
+
+/** One pod spec found in an object, with where it lives. */
+export interface PodTarget {
+  resource: ResourceRef;
+  /** The whole object, for building patches with absolute paths. */
+  object: KubeObject;
+  spec: PodSpec;
+  metadata: ObjectMeta;
+  specPath: Path;
+  metadataPath: Path;
+  /** False for Jobs, CronJobs and Pods a Job owns. */
+  longRunning: boolean;
+}
+
+export interface ContainerTarget {
+  container: Container;
+  group: ContainerGroup;
+  index: number;
+  name: string;
+  image: string;
+  path: Path;
+}
+
+export function resourceOf(object: KubeObject, namespace: string | undefined): ResourceRef {
+  const meta = object.metadata ?? {};
+  return {
+    apiVersion: typeof object.apiVersion === "string" ? object.apiVersion : "",
+    kind: typeof object.kind === "string" ? object.kind : "",
+    namespace: meta.namespace ?? namespace,
+    name: meta.name ?? (meta.generateName ? `${meta.generateName}*` : "<unnamed>"),
+  };
+}
+
+export function isWorkloadKind(kind: string): boolean {
+  return kind in POD_TEMPLATE;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function ownedByJob(meta: ObjectMeta): boolean {
+  return (meta.ownerReferences ?? []).some((ref) => ref?.kind === "Job");
+}
+
+/** The pod spec an object carries, or undefined for kinds without one. */
+export function podTargetOf(object: KubeObject, resource: ResourceRef): PodTarget | undefined {
+  const templatePath = POD_TEMPLATE[resource.kind];
+  if (!templatePath) return undefined;
+  const template = templatePath.length === 0 ? object : asRecord(getAt(object, templatePath));
+  const spec = asRecord(template?.spec);
+  if (!template || !spec) return undefined;
+  const metadata = (asRecord(template.metadata) ?? {}) as ObjectMeta;
+  const objectMeta = object.metadata ?? {};
+  return {
+    resource,
+    object,
+    spec: spec as PodSpec,
+    metadata,
+    specPath: [...templatePath, "spec"],
+    metadataPath: [...templatePath, "metadata"],
+    longRunning:
+      !RUN_TO_COMPLETION.has(resource.kind) && !(resource.kind === "Pod" && ownedByJob(objectMeta)),
+  };
+}
+
+/** Every container of a pod, init and ephemeral ones included. */
+export function containersOf(target: PodTarget): ContainerTarget[] {
+  const found: ContainerTarget[] = [];
+  for (const group of CONTAINER_GROUPS) {
+    const list = target.spec[group];
+    if (!Array.isArray(list)) continue;
+    list.forEach((container, index) => {
+      if (!asRecord(container)) return;
+      found.push({
+        container,
+        group,
+        index,
+        name: typeof container.name === "string" ? container.name : `#${index}`,
+        image: typeof container.image === "string" ? container.image : "",
+        path: [...target.specPath, group, index],
+      });
+    });
+  }
+  return found;
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import {
+  isChecklistItem,
+  type PolicyDeclaration,
+  type PolicyModule,
+  WORKLOAD_KINDS,
+} from "../engine/index.js";
+import { PolicyLoadError, parseOrThrow } from "./errors.js";
+import { declarationSchema } from "./schema.js";
+
+export interface Registry {
+  /** Sorted by id; each id is also its folder's name. */
+  modules: readonly PolicyModule[];
+  /** The folder that holds one sub-folder per policy. */
+  directory: URL;
+}
+
+export interface LoadedPolicy {
+  module: PolicyModule;
+  declaration: PolicyDeclaration;
+  file: string;
+}
+
+/** Parses YAML text, turning syntax errors into a message with file and line. */
+export function parseYamlFile(text: string, file: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const line = error.linePos?.[0];
+      const where = line ? `line ${line.line}, column ${line.col}` : "";
+      throw new PolicyLoadError(file, where, `invalid YAML: ${error.message.split("\n")[0]}`);
+    }
+    throw error;
+  }
+}
+
+export function readTextFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new PolicyLoadError(file, "", `cannot read file (${code})`);
+  }
+}
+
+function checkRegistryOrder(modules: readonly PolicyModule[], file: string): void {
+  modules.forEach((module, index) => {
+    const previous = modules[index - 1];
+    if (previous && previous.id >= module.id) {
+      throw new PolicyLoadError(
+        file,
+        `modules[${index}]`,
+        `"${module.id}" must come after "${previous.id}": the registry is sorted and unique`,
+      );
+    }
+  });
+}
+
+/** Parameters must satisfy the module's schema; the declared values are the defaults. */
+export function validateParameters(
+  module: PolicyModule,
+  parameters: unknown,
+  file: string,
+  field: readonly PropertyKey[],
+): unknown {
+  return parseOrThrow(module.parameters, parameters, file, field);
+}
+
+function loadOne(module: PolicyModule, directory: URL): LoadedPolicy {
+  const url = new URL(`${module.id}/policy.yaml`, directory);
+  const file = fileURLToPath(url);
+  const raw = parseOrThrow(declarationSchema, parseYamlFile(readTextFile(file), file), file);
+  if (raw.id !== module.id) {
+    throw new PolicyLoadError(
+      file,
+      "id",
+      `is "${raw.id}" but the folder and code say "${module.id}"`,
+    );
+  }
+  if (!isChecklistItem(raw.checklist.section, raw.checklist.item)) {
+    throw new PolicyLoadError(
+      file,
+      "checklist",
+      `"${raw.checklist.section}" / "${raw.checklist.item}" is not an item of the AKS checklist`,
+    );
+  }
+  if (raw.type === "validate" && !module.validate) {
+    throw new PolicyLoadError(file, "type", "is validate but the code has no validate function");
+  }
+  if (raw.type === "mutate" && !module.mutate) {
+    throw new PolicyLoadError(file, "type", "is mutate but the code has no mutate function");
+  }
+  const parameters = validateParameters(module, raw.parameters, file, ["parameters"]);
+  const kinds = raw.match.kinds ?? (module.scope === "pod" ? [...WORKLOAD_KINDS] : undefined);
+  if (!kinds) {
+    throw new PolicyLoadError(file, "match.kinds", "is required for policies about whole objects");
+  }
+  const declaration: PolicyDeclaration = {
+    ...raw,
+    parameters,
+    match: { ...raw.match, kinds },
+  };
+  return { module, declaration, file };
+}
+
+/** Reads and validates every policy.yaml the registry names; fails on the first problem. */
+export function loadDeclarations(registry: Registry): LoadedPolicy[] {
+  const registryFile = fileURLToPath(new URL("index.ts", registry.directory));
+  checkRegistryOrder(registry.modules, registryFile);
+  return registry.modules.map((module) => loadOne(module, registry.directory));
+}

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { ACTIONS, MODES, OPERATIONS, SEVERITIES } from "../engine/index.js";
+
+const names = z.array(z.string().min(1));
+
+const exemptions = z
+  .object({
+    namespaces: names.default([]),
+    names: names.default([]),
+    images: names.default([]),
+  })
+  .strict();
+
+/** The data half of a policy: `policies/<id>/policy.yaml`. */
+export const declarationSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case words joined by hyphens"),
+    title: z.string().min(1),
+    description: z.string().min(1),
+    checklist: z.object({ section: z.string(), item: z.string() }).strict(),
+    severity: z.enum(SEVERITIES),
+    type: z.enum(["validate", "mutate"]),
+    action: z.enum(ACTIONS).default("audit"),
+    enabled: z.boolean().default(true),
+    parameters: z.record(z.string(), z.unknown()).default({}),
+    match: z
+      .object({
+        kinds: z.array(z.string().min(1)).min(1).optional(),
+        operations: z.array(z.enum(OPERATIONS)).min(1).default(["CREATE", "UPDATE"]),
+        namespaces: names.default([]),
+        workloads: z.enum(["all", "long-running"]).default("all"),
+      })
+      .strict()
+      .default({ operations: ["CREATE", "UPDATE"], namespaces: [], workloads: "all" }),
+    exemptions: exemptions.default({ namespaces: [], names: [], images: [] }),
+  })
+  .strict();
+
+export type RawDeclaration = z.infer<typeof declarationSchema>;
+
+const policyOverride = z
+  .object({
+    enabled: z.boolean().optional(),
+    action: z.enum(ACTIONS).optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    match: z.object({ namespaces: names.optional() }).strict().optional(),
+    exemptions: exemptions.partial().optional(),
+  })
+  .strict();
+
+/** The file a user edits: the whole policy set plus the webhook's modes. */
+export const policySetSchema = z
+  .object({
+    apiVersion: z.literal("tollgate.dev/v1alpha1"),
+    kind: z.literal("PolicySet"),
+    defaultMode: z.enum([...MODES, "off"]).default("enforce"),
+    modeLabel: z.string().min(1).default("tollgate.dev/mode"),
+    tollgateNamespace: z.string().min(1).default("tollgate-system"),
+    exemptions: exemptions.default({ namespaces: [], names: [], images: [] }),
+    policies: z.record(z.string(), policyOverride).default({}),
+  })
+  .strict();
+
+export type PolicySetFile = z.infer<typeof policySetSchema>;

@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { registry } from "../../policies/index.js";
+import {
+  compilePolicySet,
+  evaluate,
+  inputFromObject,
+  type KubeObject,
+  type Mode,
+  type Operation,
+  type Phase,
+  type PolicySet,
+  type Verdict,
+} from "../../src/engine/index.js";
+import { parseManifests } from "../../src/manifests/read.js";
+import {
+  type LoadedPolicy,
+  loadDeclarations,
+  loadPolicySetFile,
+} from "../../src/policyset/index.js";
+
+let cache: LoadedPolicy[] | undefined;
+
+/** The shipped declarations, loaded once per test file. */
+export function shippedPolicies(): LoadedPolicy[] {
+  cache ??= loadDeclarations(registry);
+  return cache;
+}
+
+/** The default policy set, exactly as `tollgate test` uses without --config. */
+export function defaultSet(): PolicySet {
+  return loadPolicySetFile(shippedPolicies(), undefined).set;
+}
+
+/** A set holding only the named policies, enabled, with optional parameter overrides. */
+export function onlyPolicies(ids: string[], parameters: Record<string, unknown> = {}): PolicySet {
+  const chosen = shippedPolicies()
+    .filter((p) => ids.includes(p.declaration.id))
+    .map((p) => ({
+      ...p,
+      declaration: {
+        ...p.declaration,
+        enabled: true,
+        parameters: { ...(p.declaration.parameters as object), ...parameters },
+      },
+    }));
+  if (chosen.length !== ids.length) throw new Error(`unknown policy among ${ids.join(", ")}`);
+  return compilePolicySet(chosen, ["kube-system"]);
+}
+
+export interface RunOptions {
+  mode?: Mode;
+  phase?: Phase;
+  operation?: Operation;
+  oldObject?: KubeObject;
+}
+
+export function run(set: PolicySet, object: KubeObject, options: RunOptions = {}): Verdict {
+  const input = inputFromObject(object, {
+    operation: options.operation ?? "CREATE",
+    oldObject: options.oldObject,
+  });
+  return evaluate(input, set, { mode: options.mode ?? "enforce", phase: options.phase ?? "both" });
+}
+
+export function policyDirectory(id: string): string {
+  return fileURLToPath(new URL(`${id}/`, registry.directory));
+}
+
+/** Objects of one example file, or [] when the policy does not ship it. */
+export function exampleObjects(id: string, name: "pass" | "fail" | "mutated"): KubeObject[] {
+  const dir = `${policyDirectory(id)}examples`;
+  const file = `${dir}/${name}.yaml`;
+  if (!readdirSync(dir).includes(`${name}.yaml`)) return [];
+  const parsed = parseManifests(readFileSync(file, "utf8"), file);
+  if (parsed.problems.length > 0) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.objects.map((o) => o.object);
+}
+
+/** Reads YAML manifests from a string, failing the test on any problem. */
+export function objectsOf(text: string): KubeObject[] {
+  const parsed = parseManifests(text, "inline");
+  if (parsed.problems.length > 0) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.objects.map((o) => o.object);
+}
+
+export function objectOf(text: string): KubeObject {
+  const [first] = objectsOf(text);
+  if (!first) throw new Error("no object in text");
+  return first;
+}
