@@ -21,6 +21,8 @@ export interface PolicySet {
   /** Mutations first, in registry order, then validations. */
   policies: readonly CompiledPolicy[];
   byKind: ReadonlyMap<string, readonly CompiledPolicy[]>;
+  /** Policies whose kinds include `*`; they apply to kinds missing from `byKind` too. */
+  anyKind: readonly CompiledPolicy[];
   exemptNamespace: Matcher;
 }
 
@@ -64,13 +66,15 @@ export function compilePolicySet(
     ...enabled.filter((p) => p.declaration.type === "mutate"),
     ...enabled.filter((p) => p.declaration.type === "validate"),
   ];
+  // Each kind's list keeps the global order, so wildcard policies are merged in place.
+  const anyKind = policies.filter((p) => p.kinds.has("*"));
+  const kinds = new Set(policies.flatMap((p) => [...p.kinds]).filter((k) => k !== "*"));
   const byKind = new Map<string, CompiledPolicy[]>();
-  for (const policy of policies) {
-    for (const kind of policy.kinds) {
-      const list = byKind.get(kind) ?? [];
-      list.push(policy);
-      byKind.set(kind, list);
-    }
+  for (const kind of kinds) {
+    byKind.set(
+      kind,
+      policies.filter((p) => p.kinds.has(kind) || p.kinds.has("*")),
+    );
   }
-  return { policies, byKind, exemptNamespace: globMatcher(exemptNamespaces) };
+  return { policies, byKind, anyKind, exemptNamespace: globMatcher(exemptNamespaces) };
 }

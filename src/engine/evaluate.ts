@@ -40,7 +40,7 @@ function applicablePolicies(
   set: PolicySet,
   resource: ResourceRef,
 ): CompiledPolicy[] {
-  const candidates = set.byKind.get(input.kind.kind) ?? [];
+  const candidates = set.byKind.get(input.kind.kind) ?? set.anyKind;
   const namespace = resource.namespace ?? "";
   return candidates.filter(
     (p) =>

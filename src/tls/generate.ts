@@ -22,11 +22,15 @@ export interface CertificateRequest {
 const DAY_MS = 86_400_000;
 
 function subjectAltNames(hosts: string[]) {
-  return hosts.map((host) => (isIP(host) ? { type: 7 as const, ip: host } : { type: 2 as const, value: host }));
+  return hosts.map((host) =>
+    isIP(host) ? { type: 7 as const, ip: host } : { type: 2 as const, value: host },
+  );
 }
 
 /** Creates a fresh CA and a serving certificate for `hosts`, signed by it. */
-export async function generateCertificates(request: CertificateRequest): Promise<CertificateBundle> {
+export async function generateCertificates(
+  request: CertificateRequest,
+): Promise<CertificateBundle> {
   const now = request.now ?? new Date();
   const [commonName = "localhost"] = request.hosts;
   const notAfter = new Date(now.getTime() + request.validDays * DAY_MS);
@@ -38,7 +42,13 @@ export async function generateCertificates(request: CertificateRequest): Promise
     notAfterDate: new Date(now.getTime() + request.validDays * 10 * DAY_MS),
     extensions: [
       { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+      {
+        name: "keyUsage",
+        keyCertSign: true,
+        cRLSign: true,
+        digitalSignature: true,
+        critical: true,
+      },
     ],
   });
   const serving = await generate([{ name: "commonName", value: commonName }], {
