@@ -12,7 +12,7 @@ import type {
   Verdict,
   Violation,
 } from "./types.js";
-import { podTargetOf, resourceOf } from "./workloads.js";
+import { type PodTarget, podTargetOf, resourceOf } from "./workloads.js";
 
 export interface EvaluateOptions {
   mode: Mode;
@@ -51,21 +51,27 @@ function applicablePolicies(
   );
 }
 
+/** The object under evaluation, with its pod spec found once rather than per policy. */
+interface Subject {
+  target: ObjectTarget;
+  pod: PodTarget | undefined;
+}
+
+function subjectOf(target: ObjectTarget): Subject {
+  return { target, pod: podTargetOf(target.object, target.resource) };
+}
+
 /** Runs one policy's hook against the object as it stands now. */
-function runHook<T>(
-  policy: CompiledPolicy,
-  hook: "validate" | "mutate",
-  target: ObjectTarget,
-): T[] {
+function runHook<T>(policy: CompiledPolicy, hook: "validate" | "mutate", subject: Subject): T[] {
   const { module, declaration } = policy;
   const params = declaration.parameters;
   if (module.scope === "object") {
     const fn = module[hook] as ((t: ObjectTarget, p: unknown) => T[]) | undefined;
-    return fn ? fn(target, params) : [];
+    return fn ? fn(subject.target, params) : [];
   }
-  const pod = podTargetOf(target.object, target.resource);
+  const { pod } = subject;
   if (!pod || (declaration.match.workloads === "long-running" && !pod.longRunning)) return [];
-  const fn = module[hook] as ((t: typeof pod, p: unknown) => T[]) | undefined;
+  const fn = module[hook] as ((t: PodTarget, p: unknown) => T[]) | undefined;
   return fn ? fn(pod, params) : [];
 }
 
@@ -91,9 +97,10 @@ function toViolation(policy: CompiledPolicy, resource: ResourceRef, finding: Fin
 
 function validateAll(policies: CompiledPolicy[], target: ObjectTarget): Violation[] {
   const violations: Violation[] = [];
+  const subject = subjectOf(target);
   for (const policy of policies) {
     if (policy.declaration.type !== "validate") continue;
-    for (const finding of runHook<Finding>(policy, "validate", target)) {
+    for (const finding of runHook<Finding>(policy, "validate", subject)) {
       if (finding.container && policy.exemptImage(finding.container.image)) continue;
       violations.push(toViolation(policy, target.resource, finding));
     }
@@ -106,17 +113,19 @@ function mutateAll(
   target: ObjectTarget,
 ): { object: KubeObject; patch: PatchOperation[]; mutatedBy: string[] } {
   let object = target.object;
+  let subject = subjectOf(target);
   const patch: PatchOperation[] = [];
   const mutatedBy: string[] = [];
   for (const policy of policies) {
     if (policy.declaration.type !== "mutate") continue;
-    const ops = runHook<PatchOperation>(policy, "mutate", { ...target, object });
+    const ops = runHook<PatchOperation>(policy, "mutate", subject);
     if (ops.length === 0) continue;
     // Copy on first write: the caller's object is never touched.
     if (object === target.object) object = structuredClone(object);
     jsonpatch.applyPatch(object, ops, false, true);
     patch.push(...ops);
     mutatedBy.push(policy.declaration.id);
+    subject = subjectOf({ ...target, object });
   }
   return { object, patch, mutatedBy };
 }

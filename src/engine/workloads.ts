@@ -33,6 +33,8 @@ export interface PodTarget {
   metadataPath: Path;
   /** False for Jobs, CronJobs and Pods a Job owns. */
   longRunning: boolean;
+  /** Found once per evaluation, since most policies walk them. */
+  containers: readonly ContainerTarget[];
 }
 
 export interface ContainerTarget {
@@ -77,23 +79,29 @@ export function podTargetOf(object: KubeObject, resource: ResourceRef): PodTarge
   if (!template || !spec) return undefined;
   const metadata = (asRecord(template.metadata) ?? {}) as ObjectMeta;
   const objectMeta = object.metadata ?? {};
+  const specPath = [...templatePath, "spec"];
   return {
     resource,
     object,
     spec: spec as PodSpec,
     metadata,
-    specPath: [...templatePath, "spec"],
+    specPath,
     metadataPath: [...templatePath, "metadata"],
     longRunning:
       !RUN_TO_COMPLETION.has(resource.kind) && !(resource.kind === "Pod" && ownedByJob(objectMeta)),
+    containers: findContainers(spec as PodSpec, specPath),
   };
 }
 
 /** Every container of a pod, init and ephemeral ones included. */
-export function containersOf(target: PodTarget): ContainerTarget[] {
+export function containersOf(target: PodTarget): readonly ContainerTarget[] {
+  return target.containers;
+}
+
+function findContainers(spec: PodSpec, specPath: Path): ContainerTarget[] {
   const found: ContainerTarget[] = [];
   for (const group of CONTAINER_GROUPS) {
-    const list = target.spec[group];
+    const list = spec[group];
     if (!Array.isArray(list)) continue;
     list.forEach((container, index) => {
       if (!asRecord(container)) return;
@@ -103,7 +111,7 @@ export function containersOf(target: PodTarget): ContainerTarget[] {
         index,
         name: typeof container.name === "string" ? container.name : `#${index}`,
         image: typeof container.image === "string" ? container.image : "",
-        path: [...target.specPath, group, index],
+        path: [...specPath, group, index],
       });
     });
   }
