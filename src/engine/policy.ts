@@ -48,11 +48,15 @@ export type PolicyModule<P = unknown> = {
   parameters: z.ZodType<P>;
 } & (PodHooks<P> | ObjectHooks<P>);
 
-/** Keeps each policy's parameter type tied to its hooks. */
+/**
+ * Checks a policy's hooks against its own parameter schema, then erases the
+ * parameter type so that differently typed policies fit in one registry. The
+ * loader validates parameters with that same schema before any hook runs.
+ */
 export function definePolicy<S extends z.ZodType>(
   module: { id: string; parameters: S } & (PodHooks<z.infer<S>> | ObjectHooks<z.infer<S>>),
-): PolicyModule<z.infer<S>> {
-  return module as PolicyModule<z.infer<S>>;
+): PolicyModule {
+  return module as unknown as PolicyModule;
 }
 
 export type PolicyType = "validate" | "mutate";

@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { containersOf, definePolicy, type Finding, isWindowsPod } from "../../src/engine/index.js";
+
+export default definePolicy({
+  id: "capabilities-minimal",
+  scope: "pod",
+  parameters: z
+    .object({
+      /** Capabilities a container may add back after dropping ALL. */
+      allowedAdds: z.array(z.string().min(1)),
+    })
+    .strict(),
+  validate(pod, params) {
+    // Windows containers have no Linux capabilities and reject the field.
+    if (isWindowsPod(pod)) return [];
+    const allowed = new Set(params.allowedAdds);
+    const permitted = params.allowedAdds.length > 0 ? params.allowedAdds.join(", ") : "nothing";
+    const findings: Finding[] = [];
+    for (const c of containersOf(pod)) {
+      const capabilities = c.container.securityContext?.capabilities;
+      const drop = capabilities?.drop;
+      if (!Array.isArray(drop) || !drop.includes("ALL")) {
+        findings.push({
+          message:
+            'keeps the runtime\'s default capabilities; set securityContext.capabilities.drop to ["ALL"] and add back only what the process needs',
+          path: [...c.path, "securityContext", "capabilities", "drop"],
+          container: c,
+        });
+      }
+      const add = capabilities?.add;
+      if (!Array.isArray(add)) continue;
+      add.forEach((capability, index) => {
+        const name = String(capability);
+        if (allowed.has(name)) return;
+        findings.push({
+          message: `adds capability ${JSON.stringify(name)}; remove it from securityContext.capabilities.add (this policy allows adding ${permitted})`,
+          path: [...c.path, "securityContext", "capabilities", "add", index],
+          container: c,
+        });
+      });
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { containersOf, definePolicy, type Finding, parseImage } from "../../src/engine/index.js";
+
+/** True for repositories that hold a Kubernetes dashboard component, wherever they are mirrored. */
+export function isDashboardRepository(repository: string): boolean {
+  const segments = repository.toLowerCase().split("/");
+  const last = segments[segments.length - 1] ?? "";
+  const parent = segments[segments.length - 2];
+  // The kubernetesui organisation publishes only dashboard parts.
+  if (segments.slice(0, -1).includes("kubernetesui")) return true;
+  // The names used before the project moved, e.g. kubernetes-dashboard-amd64.
+  if (last === "kubernetes-dashboard" || last.startsWith("kubernetes-dashboard-")) return true;
+  // Mirrors such as mcr.microsoft.com/oss/kubernetes/dashboard.
+  return parent === "kubernetes" && (last === "dashboard" || last.startsWith("dashboard-"));
+}
+
+export default definePolicy({
+  id: "dashboard",
+  scope: "pod",
+  parameters: z.object({}).strict(),
+  validate(pod) {
+    const findings: Finding[] = [];
+    for (const c of containersOf(pod)) {
+      const ref = parseImage(c.image);
+      if (!ref || !isDashboardRepository(ref.repository)) continue;
+      findings.push({
+        message: `runs the Kubernetes dashboard image "${c.image}"; remove the dashboard and use the Azure portal or kubectl to inspect the cluster`,
+        path: [...c.path, "image"],
+        container: c,
+      });
+    }
+    return findings;
+  },
+});

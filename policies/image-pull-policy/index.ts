@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+
+const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
+
+export default definePolicy({
+  id: "image-pull-policy",
+  scope: "pod",
+  parameters: z.object({ allowed: z.array(z.enum(PULL_POLICIES)).min(1) }).strict(),
+  validate(pod, { allowed }) {
+    const choices = allowed.join(" or ");
+    const findings: Finding[] = [];
+    for (const c of containersOf(pod)) {
+      const value = c.container.imagePullPolicy;
+      const path = [...c.path, "imagePullPolicy"];
+      if (value === undefined || value === "") {
+        findings.push({
+          message: `does not set imagePullPolicy, so Kubernetes derives it from the image tag; set imagePullPolicy to ${choices}`,
+          path,
+          container: c,
+        });
+      } else if (!(allowed as readonly string[]).includes(value)) {
+        findings.push({
+          message: `sets imagePullPolicy to "${value}"; use ${choices}`,
+          path,
+          container: c,
+        });
+      }
+    }
+    return findings;
+  },
+});

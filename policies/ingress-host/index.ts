@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { definePolicy, type Finding } from "../../src/engine/index.js";
+
+const DOMAIN = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/;
+
+interface IngressSpec {
+  defaultBackend?: unknown;
+  rules?: unknown;
+  tls?: unknown;
+}
+
+function normalize(host: string): string {
+  return host.trim().toLowerCase().replace(/\.$/, "");
+}
+
+/** `api.example.com` is within `example.com`; `badexample.com` is not. */
+function isWithinDomain(host: string, domain: string): boolean {
+  const h = normalize(host);
+  const d = normalize(domain);
+  return h === d || h.endsWith(`.${d}`);
+}
+
+/** A TLS host covers a rule host exactly, or through a wildcard of exactly one label. */
+function tlsCovers(tlsHost: string, host: string): boolean {
+  const t = normalize(tlsHost);
+  const h = normalize(host);
+  if (t === h) return true;
+  if (!t.startsWith("*.")) return false;
+  const parent = t.slice(1);
+  if (!h.endsWith(parent)) return false;
+  const label = h.slice(0, -parent.length);
+  return label !== "" && !label.includes(".");
+}
+
+function tlsHostsOf(tls: unknown): string[] {
+  if (!Array.isArray(tls)) return [];
+  return tls.flatMap((entry) => {
+    const hosts = (entry as { hosts?: unknown } | null)?.hosts;
+    return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === "string") : [];
+  });
+}
+
+export default definePolicy({
+  id: "ingress-host",
+  scope: "object",
+  parameters: z
+    .object({
+      allowedDomains: z.array(
+        z.string().regex(DOMAIN, "must be a domain such as example.com, without wildcard"),
+      ),
+      requireTls: z.boolean(),
+    })
+    .strict(),
+  validate({ object }, params) {
+    const spec = object.spec as IngressSpec | undefined;
+    if (!spec || typeof spec !== "object") return [];
+    const findings: Finding[] = [];
+    const domains = params.allowedDomains;
+    const within =
+      domains.length > 0 ? ` under ${domains.map((d) => JSON.stringify(d)).join(" or ")}` : "";
+    if (spec.defaultBackend !== undefined && spec.defaultBackend !== null) {
+      findings.push({
+        message:
+          "sets spec.defaultBackend, which answers requests for any hostname; remove it and " +
+          `route traffic through rules that each name a host${within}`,
+        path: ["spec", "defaultBackend"],
+      });
+    }
+    const tlsHosts = tlsHostsOf(spec.tls);
+    const rules = Array.isArray(spec.rules) ? spec.rules : [];
+    rules.forEach((rule: unknown, index) => {
+      const path = ["spec", "rules", index, "host"];
+      const host = (rule as { host?: unknown } | null)?.host;
+      if (typeof host !== "string" || host.trim() === "") {
+        findings.push({
+          message: `rule ${index} has no host, so it answers requests for any hostname; set host to a fully qualified name${within}`,
+          path,
+        });
+        return;
+      }
+      const wildcard = host.startsWith("*.");
+      if (wildcard) {
+        findings.push({
+          message: `host "${host}" is a wildcard that claims every subdomain; list each hostname in its own rule`,
+          path,
+        });
+      }
+      const named = wildcard ? host.slice(2) : host;
+      if (domains.length > 0 && !domains.some((d) => isWithinDomain(named, d))) {
+        findings.push({
+          message: `host "${host}" is outside the allowed domains; use a hostname${within}, or have the domain added to allowedDomains`,
+          path,
+        });
+      }
+      if (params.requireTls && !tlsHosts.some((t) => tlsCovers(t, host))) {
+        findings.push({
+          message: `host "${host}" is served without TLS; list it in the hosts of a spec.tls entry whose secretName holds a certificate for it`,
+          path,
+        });
+      }
+    });
+    return findings;
+  },
+});

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { containersOf, definePolicy, type Finding, getAt } from "../../src/engine/index.js";
+
+/** Every handler the kubelet itself connects to, as a path inside the container. */
+const HANDLERS = [
+  ["livenessProbe"],
+  ["readinessProbe"],
+  ["startupProbe"],
+  ["lifecycle", "postStart"],
+  ["lifecycle", "preStop"],
+] as const;
+
+const ACTIONS = ["httpGet", "tcpSocket"] as const;
+
+export default definePolicy({
+  id: "probe-host",
+  scope: "pod",
+  parameters: z.object({}).strict(),
+  validate(pod) {
+    const findings: Finding[] = [];
+    for (const c of containersOf(pod)) {
+      for (const handler of HANDLERS) {
+        for (const action of ACTIONS) {
+          const path = [...handler, action, "host"];
+          const host = getAt(c.container, path);
+          if (host === undefined || host === null || host === "") continue;
+          findings.push({
+            message: `points ${handler.join(".")}.${action} at host ${JSON.stringify(host)}, so the kubelet connects there from the node's network; remove ${action}.host so the check targets the pod's own IP`,
+            path: [...c.path, ...path],
+            container: c,
+          });
+        }
+      }
+    }
+    return findings;
+  },
+});

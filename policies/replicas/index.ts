@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { definePolicy, getAt } from "../../src/engine/index.js";
+
+export default definePolicy({
+  id: "replicas",
+  scope: "object",
+  parameters: z.object({ minReplicas: z.number().int().min(1) }).strict(),
+  validate({ object }, { minReplicas }) {
+    const owners = object.metadata?.ownerReferences;
+    if (Array.isArray(owners) && owners.some((ref) => ref?.controller === true)) return [];
+    const declared = getAt(object, ["spec", "replicas"]);
+    const replicas = declared === undefined || declared === null ? 1 : declared;
+    if (typeof replicas !== "number" || replicas === 0 || replicas >= minReplicas) return [];
+    const stated =
+      declared === undefined || declared === null
+        ? "does not set replicas, so it runs 1 pod"
+        : `runs ${replicas} replica${replicas === 1 ? "" : "s"}`;
+    return [
+      {
+        message: `${stated}, and a single crash or eviction leaves it with too few; set spec.replicas to at least ${minReplicas}`,
+        path: ["spec", "replicas"],
+      },
+    ];
+  },
+});

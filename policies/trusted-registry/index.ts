@@ -1,0 +1,52 @@
+import { z } from "zod";
+import {
+  containersOf,
+  definePolicy,
+  type Finding,
+  isUnderRegistry,
+  parseImage,
+  registryEntryProblem,
+} from "../../src/engine/index.js";
+
+const registryEntry = z.string().superRefine((entry, ctx) => {
+  const problem = registryEntryProblem(entry);
+  if (problem) ctx.addIssue({ code: "custom", message: `"${entry}" ${problem}` });
+});
+
+export default definePolicy({
+  id: "trusted-registry",
+  scope: "pod",
+  parameters: z
+    .object({
+      registries: z
+        .array(registryEntry)
+        .min(1, "list at least one registry; to trust every registry, disable the policy"),
+    })
+    .strict(),
+  validate(pod, { registries }) {
+    const allowed = registries.join(", ");
+    const findings: Finding[] = [];
+    for (const c of containersOf(pod)) {
+      const path = [...c.path, "image"];
+      const ref = parseImage(c.image);
+      if (!ref) {
+        findings.push({
+          message: `has no image; set image to a reference from a trusted registry (${allowed})`,
+          path,
+          container: c,
+        });
+        continue;
+      }
+      if (registries.some((entry) => isUnderRegistry(ref, entry))) continue;
+      const where = `${ref.registry}/${ref.repository}`;
+      findings.push({
+        message:
+          `uses image "${c.image}" from ${where}, which is not a trusted registry; ` +
+          `pull it from one of ${allowed}, or add its registry to the trusted-registry policy's registries`,
+        path,
+        container: c,
+      });
+    }
+    return findings;
+  },
+});

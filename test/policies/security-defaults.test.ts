@@ -1,0 +1,141 @@
+import jsonpatch from "fast-json-patch";
+import { describe, expect, it } from "vitest";
+import { addEachIfAbsent, type KubeObject } from "../../src/engine/index.js";
+import { objectOf, onlyPolicies, run } from "../support/policies.js";
+
+const BARE = `
+apiVersion: v1
+kind: Pod
+metadata: { name: bare, namespace: apps }
+spec:
+  initContainers:
+    - name: setup
+      image: mcr.microsoft.com/setup:1.0
+  containers:
+    - name: app
+      image: mcr.microsoft.com/app:1.0
+`;
+
+function mutated(object: KubeObject, parameters: Record<string, unknown> = {}): KubeObject {
+  const { patch } = run(onlyPolicies(["security-defaults"], parameters), object, {
+    phase: "mutate",
+  });
+  return jsonpatch.applyPatch(structuredClone(object), patch, true, false).newDocument;
+}
+
+const ALL_OFF = {
+  runAsNonRoot: false,
+  seccompRuntimeDefault: false,
+  disallowPrivilegeEscalation: false,
+  dropAllCapabilities: false,
+};
+
+describe("security-defaults", () => {
+  it("switches each field off with its own parameter", () => {
+    const object = objectOf(BARE);
+    expect(
+      run(onlyPolicies(["security-defaults"], ALL_OFF), object, { phase: "mutate" }).patch,
+    ).toEqual([]);
+
+    const onlySeccomp = mutated(object, { ...ALL_OFF, seccompRuntimeDefault: true });
+    expect(onlySeccomp.spec).toEqual({
+      ...(object.spec as object),
+      securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+    });
+
+    const onlyDrop = mutated(object, { ...ALL_OFF, dropAllCapabilities: true }) as {
+      spec: { securityContext?: unknown; containers: { securityContext?: unknown }[] };
+    };
+    expect(onlyDrop.spec.securityContext).toBeUndefined();
+    expect(onlyDrop.spec.containers[0]?.securityContext).toEqual({
+      capabilities: { drop: ["ALL"] },
+    });
+  });
+
+  it("leaves a pod that passes the restricted validations afterwards", () => {
+    const validations = onlyPolicies([
+      "security-defaults",
+      "run-as-non-root",
+      "privilege-escalation",
+      "seccomp",
+      "seccomp-required",
+      "capabilities-minimal",
+    ]);
+    const verdict = run(validations, objectOf(BARE), { phase: "both" });
+    expect(verdict.mutatedBy).toEqual(["security-defaults"]);
+    expect(verdict.violations).toEqual([]);
+  });
+
+  it("does not set allowPrivilegeEscalation next to SYS_ADMIN, which the API server would refuse", () => {
+    const object = objectOf(`
+apiVersion: v1
+kind: Pod
+metadata: { name: admin, namespace: apps }
+spec:
+  containers:
+    - name: app
+      image: mcr.microsoft.com/app:1.0
+      securityContext:
+        capabilities: { add: [CAP_SYS_ADMIN] }
+`);
+    const result = mutated(object) as { spec: { containers: { securityContext: object }[] } };
+    expect(result.spec.containers[0]?.securityContext).toEqual({
+      capabilities: { add: ["CAP_SYS_ADMIN"], drop: ["ALL"] },
+    });
+  });
+
+  it("relies on spec.os only: a pod aimed at Windows by nodeSelector alone gets the Linux fields", () => {
+    // Without spec.os the API server accepts the fields and the validations
+    // require them, so leaving them out would only turn into a denial.
+    const object = objectOf(`
+apiVersion: v1
+kind: Pod
+metadata: { name: selector, namespace: apps }
+spec:
+  nodeSelector: { kubernetes.io/os: windows }
+  containers:
+    - name: app
+      image: mcr.microsoft.com/app:1.0
+`);
+    const result = mutated(object) as { spec: { securityContext: object } };
+    expect(result.spec.securityContext).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+  });
+
+  it("does not touch Pods on UPDATE, whose spec is immutable", () => {
+    const object = objectOf(BARE);
+    const verdict = run(onlyPolicies(["security-defaults"]), object, {
+      phase: "mutate",
+      operation: "UPDATE",
+      oldObject: object,
+    });
+    expect(verdict.patch).toEqual([]);
+  });
+});
+
+describe("addEachIfAbsent", () => {
+  it("builds later fields on parents created by earlier ones", () => {
+    const root = { spec: { containers: [{ name: "a" }] } };
+    const ops = addEachIfAbsent(root, [
+      [["spec", "containers", 0, "securityContext", "allowPrivilegeEscalation"], false],
+      [["spec", "containers", 0, "securityContext", "capabilities", "drop"], ["ALL"]],
+      [["spec", "containers", 0, "securityContext", "allowPrivilegeEscalation"], true],
+    ]);
+    expect(ops).toEqual([
+      {
+        op: "add",
+        path: "/spec/containers/0/securityContext",
+        value: { allowPrivilegeEscalation: false },
+      },
+      {
+        op: "add",
+        path: "/spec/containers/0/securityContext/capabilities",
+        value: { drop: ["ALL"] },
+      },
+    ]);
+    // The caller's object is left as it was.
+    expect(root).toEqual({ spec: { containers: [{ name: "a" }] } });
+  });
+});
