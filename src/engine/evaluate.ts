@@ -122,7 +122,9 @@ function mutateAll(
     if (ops.length === 0) continue;
     // Copy on first write: the caller's object is never touched.
     if (object === target.object) object = structuredClone(object);
-    jsonpatch.applyPatch(object, ops, false, true);
+    // Applied from a copy: the library inserts values by reference, and a later
+    // operation nesting into them would silently rewrite this one.
+    jsonpatch.applyPatch(object, structuredClone(ops), false, true);
     patch.push(...ops);
     mutatedBy.push(policy.declaration.id);
     subject = subjectOf({ ...target, object });

@@ -44,7 +44,9 @@ export function parseManifests(text: string, source: string): ParsedManifests {
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, i) => {
     const document = i + 1;
-    const line = doc.range ? lines.linePos(doc.range[0]).line : undefined;
+    // The first line of content, not the `---` that opens the document.
+    const start = doc.contents?.range?.[0] ?? doc.range?.[0];
+    const line = start === undefined ? undefined : lines.linePos(start).line;
     const error = doc.errors[0];
     if (error) {
       const at = error.linePos?.[0]?.line ?? line;

@@ -118,6 +118,18 @@ describe("evaluate", () => {
     expect(verdict.mutatedBy).toEqual(["service-account-token"]);
   });
 
+  it("keeps each operation's value as emitted when later operations nest into it", () => {
+    const all = onlyPolicies(["security-defaults", "service-account-token"]);
+    const { patch } = run(all, plainPod, { phase: "mutate" });
+    const podContext = patch.find((op) => op.path === "/spec/securityContext");
+    expect(podContext).toBeDefined();
+    const later = patch.filter((op) => op.path.startsWith("/spec/securityContext/"));
+    for (const op of later) {
+      const key = op.path.split("/").pop() as string;
+      expect(Object.keys((podContext as { value: object }).value)).not.toContain(key);
+    }
+  });
+
   it("validates the mutated object in phase both, and the original in phase validate", () => {
     expect(run(set, plainPod, { phase: "validate" }).patch).toEqual([]);
     expect(run(set, plainPod, { phase: "mutate" }).violations).toEqual([]);
