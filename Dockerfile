@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+#
+# Tollgate's container image: `tollgate serve` on distroless Node.js 22, as the
+# non-root user 65532, with production dependencies only.
+#
+#   docker build -t ghcr.io/tollgate-dev/tollgate:0.1.0 .
+#
+# Docker is not available on the development machines, so this file is not
+# built by the test suite: review changes by reading, and build it in CI or on a
+# workstation. Pin the base images by digest (FROM image@sha256:...) when
+# publishing releases.
+#
+# Runtime layout (all owned by root, read-only to the process):
+#   /app/package.json        "type": "module", needed to load dist/ as ESM
+#   /app/node_modules        production dependencies
+#   /app/dist/src/...        compiled Tollgate
+#   /app/dist/policies/<id>/policy.yaml   policy declarations, read at start
+# In Kubernetes nothing is written at run time: the policy set comes from a
+# mounted ConfigMap (/etc/tollgate), certificates from a mounted Secret or from
+# memory (--manage-certs), so the pod runs with readOnlyRootFilesystem: true.
+# The default command below is for `docker run`: built-in policy set (add
+# -v ...:/etc/tollgate and --config), and a development certificate generated
+# under /tmp because no --cert/--key is given.
+
+ARG NODE_BUILD_IMAGE=node:22-bookworm-slim
+ARG NODE_RUNTIME_IMAGE=gcr.io/distroless/nodejs22-debian12:nonroot
+
+# --- build: compile TypeScript with the full dependency tree ------------------
+FROM ${NODE_BUILD_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY policies ./policies
+# tsc emits only JavaScript; the loader reads each policy's policy.yaml next to
+# the compiled registry (dist/policies/<id>/), so copy the declarations there.
+RUN npm run build \
+ && for file in policies/*/policy.yaml; do \
+      mkdir -p "dist/$(dirname "$file")" && cp "$file" "dist/$file"; \
+    done \
+ && test -f dist/src/cli/main.js
+
+# --- deps: production dependencies only, no install scripts ------------------
+FROM ${NODE_BUILD_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+# --- runtime: distroless, no shell, no package manager ------------------------
+FROM ${NODE_RUNTIME_IMAGE}
+LABEL org.opencontainers.image.title="tollgate" \
+      org.opencontainers.image.description="Kubernetes admission webhook enforcing the AKS checklist" \
+      org.opencontainers.image.source="https://github.com/tollgate-dev/tollgate" \
+      org.opencontainers.image.licenses="Apache-2.0"
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# distroless's nonroot user, by number so runAsNonRoot can verify it.
+USER 65532:65532
+EXPOSE 8443
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8443", "--state-dir", "/tmp/tollgate"]
