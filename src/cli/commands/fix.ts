@@ -1,0 +1,120 @@
+import { writeFileSync } from "node:fs";
+import { type Command, Option } from "commander";
+import { type CliIO, ioOf, setExitCode } from "../context.js";
+import { EXIT, UsageError } from "../errors.js";
+import { fixText } from "../fixer.js";
+import { formatProblem, type InputProblem, readInputs, STDIN } from "../inputs.js";
+import { loadPolicies } from "../policies.js";
+import { describeResource } from "../resources.js";
+
+export interface FixCommandOptions {
+  inputs: readonly string[];
+  config?: string | undefined;
+  namespace: string;
+  /** `write` rewrites files in place; `stdout` prints the result (the default). */
+  output: "write" | "stdout";
+}
+
+/** Joins the fixed files into one YAML stream (JSON is YAML, so that holds for JSON too). */
+function concatenate(texts: readonly string[]): string {
+  let out = "";
+  for (const text of texts) {
+    if (out !== "") {
+      if (!out.endsWith("\n")) out += "\n";
+      if (!text.trimStart().startsWith("---")) out += "---\n";
+    }
+    out += text;
+  }
+  return out;
+}
+
+/**
+ * Applies the webhook's mutations to manifests, keeping their formatting.
+ * Returns 0 on success (changed or not) and 2 when an input could not be
+ * used; every other input is still fixed.
+ */
+export async function runFix(options: FixCommandOptions, io: CliIO): Promise<number> {
+  if (options.output === "write" && options.inputs.includes(STDIN)) {
+    throw new UsageError("--write cannot rewrite stdin; use --stdout (the default) with -");
+  }
+  const { set } = loadPolicies(options.config);
+  const read = await readInputs(options.inputs, io);
+  const problems: InputProblem[] = [...read.problems];
+  const printed: string[] = [];
+  let changed = 0;
+
+  for (const file of read.files) {
+    const fixed = fixText(file.text, file.name, { set, namespace: options.namespace });
+    problems.push(...fixed.problems);
+    for (const p of fixed.patched) {
+      const item = p.item === undefined ? "" : ` items[${p.item}]`;
+      io.stderr(
+        `${file.name}: document ${p.document}${item}: patched ${describeResource(p.resource)} (${p.mutatedBy.join(", ")})\n`,
+      );
+    }
+    if (fixed.changed) changed++;
+    if (options.output === "stdout") {
+      printed.push(fixed.text);
+    } else if (fixed.changed && file.path !== undefined) {
+      try {
+        writeFileSync(file.path, fixed.text, "utf8");
+        io.stderr(`wrote ${file.name}\n`);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "error";
+        problems.push({ source: file.name, message: `cannot write the fixed file (${code})` });
+        changed--;
+      }
+    }
+  }
+
+  if (printed.length > 0) io.stdout(concatenate(printed));
+  for (const problem of problems) io.stderr(`tollgate: ${formatProblem(problem)}\n`);
+  const total = read.files.length;
+  const files = `${total} file${total === 1 ? "" : "s"}`;
+  io.stderr(
+    options.output === "write"
+      ? `${changed} of ${files} rewritten\n`
+      : `${changed} of ${files} changed (result on stdout)\n`,
+  );
+  return problems.length > 0 ? EXIT.error : EXIT.ok;
+}
+
+interface FixFlags {
+  config?: string;
+  namespace: string;
+  write?: boolean;
+  stdout?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("fix")
+    .description(
+      "apply the webhook's mutations to manifests, keeping comments, key order and formatting",
+    )
+    .argument("<inputs...>", "manifest files, directories (searched recursively) or - for stdin")
+    .option("-c, --config <file>", "PolicySet file to apply over the shipped policies")
+    .option(
+      "-n, --namespace <namespace>",
+      "namespace for namespaced objects that do not set one",
+      "default",
+    )
+    .addOption(new Option("-w, --write", "rewrite changed files in place").conflicts("stdout"))
+    .addOption(new Option("--stdout", "print the fixed manifests to stdout (the default)"))
+    .addHelpText(
+      "after",
+      "\nFiles are only rewritten with --write. Exit codes: 0 done, 2 usage or input error.",
+    )
+    .action(async (inputs: string[], flags: FixFlags, command: Command) => {
+      const code = await runFix(
+        {
+          inputs,
+          config: flags.config,
+          namespace: flags.namespace,
+          output: flags.write ? "write" : "stdout",
+        },
+        ioOf(command),
+      );
+      setExitCode(command, code);
+    });
+}

@@ -1,0 +1,182 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { extname, join, resolve, sep } from "node:path";
+import { type ManifestObject, parseManifests } from "../manifests/read.js";
+import type { CliIO } from "./context.js";
+import { helmTemplates } from "./documents.js";
+import { UsageError } from "./errors.js";
+
+/** The argument that stands for standard input. */
+export const STDIN = "-";
+/** How standard input is named in reports and messages. */
+export const STDIN_NAME = "<stdin>";
+
+/** File name endings picked up when a directory is given. */
+export const MANIFEST_EXTENSIONS: readonly string[] = [".yaml", ".yml", ".json"];
+
+/** Something in the inputs that cannot be used, with where it is. */
+export interface InputProblem {
+  source: string;
+  /** 1-based document index; absent for problems with the whole file. */
+  document?: number | undefined;
+  line?: number | undefined;
+  message: string;
+}
+
+/** One input read into memory. */
+export interface InputFile {
+  /** As shown to the user: the path as given or found, or `<stdin>`. */
+  name: string;
+  /** The file to rewrite; undefined for stdin. */
+  path: string | undefined;
+  text: string;
+}
+
+/** An object to evaluate, with where it came from. */
+export interface SourcedObject extends ManifestObject {
+  /** The chart template of `helm template` output (`# Source:` comment). */
+  template: string | undefined;
+}
+
+/** `file: document 2 (line 14): invalid YAML: …` */
+export function formatProblem(problem: InputProblem): string {
+  let where = problem.source;
+  if (problem.document !== undefined) {
+    where += `: document ${problem.document}`;
+    if (problem.line !== undefined) where += ` (line ${problem.line})`;
+  }
+  // The YAML parser's first message line ends with ":" before a code excerpt.
+  return `${where}: ${problem.message.replace(/:\s*$/, "")}`;
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+function describeFsError(error: unknown): string {
+  const code = errorCode(error);
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES" || code === "EPERM") return `permission denied (${code})`;
+  return `cannot read (${code})`;
+}
+
+/** Hidden folders and node_modules are never manifests we want. */
+function skipped(relative: string): boolean {
+  return relative.split(sep).some((part) => part.startsWith(".") || part === "node_modules");
+}
+
+function manifestsIn(directory: string): string[] {
+  const entries = readdirSync(directory, { recursive: true, encoding: "utf8" });
+  return entries
+    .filter((relative) => MANIFEST_EXTENSIONS.includes(extname(relative).toLowerCase()))
+    .filter((relative) => !skipped(relative))
+    .sort()
+    .map((relative) => join(directory, relative))
+    .filter((file) => {
+      try {
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Turns arguments into the list of files to read, in argument order; a
+ * directory contributes its manifests recursively, sorted by path. Paths
+ * that cannot be used become problems so the rest can still be read.
+ */
+export function expandArguments(args: readonly string[]): {
+  paths: string[];
+  problems: InputProblem[];
+} {
+  if (args.length === 0) {
+    throw new UsageError("no manifests given: pass files, directories or - for stdin");
+  }
+  if (args.filter((arg) => arg === STDIN).length > 1) {
+    throw new UsageError("- (stdin) can be given only once");
+  }
+  const paths: string[] = [];
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  const add = (path: string) => {
+    const key = path === STDIN ? STDIN : resolve(path);
+    if (seen.has(key)) return;
+    seen.add(key);
+    paths.push(path);
+  };
+  for (const arg of args) {
+    if (arg === STDIN) {
+      add(arg);
+      continue;
+    }
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(arg).isDirectory();
+    } catch (error) {
+      problems.push({ source: arg, message: describeFsError(error) });
+      continue;
+    }
+    if (!isDirectory) {
+      add(arg);
+      continue;
+    }
+    let found: string[];
+    try {
+      found = manifestsIn(arg);
+    } catch (error) {
+      problems.push({ source: arg, message: describeFsError(error) });
+      continue;
+    }
+    if (found.length === 0) {
+      problems.push({
+        source: arg,
+        message: `no ${MANIFEST_EXTENSIONS.map((e) => `*${e}`).join(", ")} files in this directory`,
+      });
+    }
+    for (const file of found) add(file);
+  }
+  return { paths, problems };
+}
+
+/** Reads every input; unreadable ones become problems naming the file. */
+export async function readInputs(
+  args: readonly string[],
+  io: CliIO,
+): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+  const { paths, problems } = expandArguments(args);
+  const files: InputFile[] = [];
+  for (const path of paths) {
+    if (path === STDIN) {
+      files.push({ name: STDIN_NAME, path: undefined, text: await io.readStdin() });
+      continue;
+    }
+    try {
+      files.push({ name: path, path, text: readFileSync(path, "utf8") });
+    } catch (error) {
+      problems.push({ source: path, message: describeFsError(error) });
+    }
+  }
+  return { files, problems };
+}
+
+/**
+ * Every object of the inputs, `List`s flattened, in input order. Documents
+ * that are not Kubernetes objects (bad YAML, no kind or apiVersion, not a
+ * mapping) become problems; empty documents are skipped silently, as kubectl does.
+ */
+export function manifestsOf(files: readonly InputFile[]): {
+  objects: SourcedObject[];
+  problems: InputProblem[];
+} {
+  const objects: SourcedObject[] = [];
+  const problems: InputProblem[] = [];
+  for (const file of files) {
+    const parsed = parseManifests(file.text, file.name);
+    const templates = helmTemplates(file.text);
+    for (const found of parsed.objects) {
+      objects.push({ ...found, template: templates[found.document - 1] });
+    }
+    problems.push(...parsed.problems);
+  }
+  return { objects, problems };
+}
