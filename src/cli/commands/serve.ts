@@ -1,0 +1,211 @@
+import { relative } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { LevelWithSilent, Logger } from "pino";
+import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from "../../server/app.js";
+import { createLogger } from "../../server/logger.js";
+import {
+  DEFAULT_DRAIN_DELAY_MS,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_STATE_DIR,
+  type RunningServer,
+  startServer,
+} from "../../server/main.js";
+import { TlsMaterialError } from "../../tls/files.js";
+import type { TlsSource } from "../../tls/source.js";
+import { type CliIO, ioOf, setExitCode } from "../context.js";
+import { EXIT, InputError, UsageError } from "../errors.js";
+
+interface ServeFlags {
+  config?: string;
+  host: string;
+  port: number;
+  cert?: string;
+  key?: string;
+  stateDir: string;
+  bodyLimit: number;
+  drainDelay: number;
+  requestTimeout: number;
+  logLevel: LevelWithSilent;
+  cluster: boolean;
+  manageCerts?: boolean;
+  namespace?: string;
+  service: string;
+}
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  ki: 1024,
+  kib: 1024,
+  mi: 1048576,
+  mib: 1048576,
+};
+
+/** Bytes, optionally with a Ki/Mi (or KiB/MiB) suffix: `4194304`, `4Mi`. */
+export function parseSize(value: string): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? "?"];
+  if (!match || unit === undefined) {
+    throw new InvalidArgumentError("must be a number of bytes, optionally with Ki or Mi");
+  }
+  const bytes = Number(match[1]) * unit;
+  if (bytes < 65_536 || bytes > 64 * 1048576) {
+    throw new InvalidArgumentError("must be between 64Ki and 64Mi");
+  }
+  return bytes;
+}
+
+function quote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function shown(file: string): string {
+  const local = relative(process.cwd(), file);
+  return local && !local.startsWith("..") ? local : file;
+}
+
+/** What someone at a terminal needs: where it listens, which CA to trust, a request to try. */
+function printBanner(server: RunningServer, io: CliIO): void {
+  const policies = server.policies();
+  const { caFile, generated } = server.certificate;
+  const lines = [
+    `tollgate: serving ${server.url} with ${policies.set.policies.length} policies (${policies.source}); default mode ${policies.settings.defaultMode}`,
+  ];
+  if (caFile) {
+    lines.push(
+      `tollgate: development CA ${generated ? "written to" : "reused from"} ${shown(caFile)} (trust it to call the webhook)`,
+    );
+  }
+  const cacert = caFile ? quote(shown(caFile)) : "<your CA file>";
+  lines.push(
+    "tollgate: try it:",
+    `  curl --cacert ${cacert} -H 'Content-Type: application/json' --data @examples/admission-review.json ${server.url}/validate`,
+  );
+  io.stderr(`${lines.join("\n")}\n`);
+}
+
+function explainStartupError(error: unknown, flags: ServeFlags): never {
+  if (error instanceof TlsMaterialError) throw new InputError(error.file, error.problem);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+    const reason = {
+      EADDRINUSE: "address already in use",
+      EACCES: "permission denied",
+      EADDRNOTAVAIL: "address not available on this machine",
+    }[code];
+    throw new InputError(`${flags.host}:${flags.port}`, `cannot listen: ${reason}`);
+  }
+  throw error;
+}
+
+async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<TlsSource> {
+  const { inClusterNamespace, startManagedCertificates } = await import(
+    "../../cluster/certificates.js"
+  );
+  const namespace = flags.namespace ?? inClusterNamespace();
+  if (!namespace) {
+    throw new UsageError(
+      "--manage-certs needs Tollgate's namespace: pass --namespace or set POD_NAMESPACE",
+    );
+  }
+  try {
+    return await startManagedCertificates({ namespace, service: flags.service, logger });
+  } catch (error) {
+    throw new InputError("--manage-certs", `no serving certificate: ${(error as Error).message}`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("run the admission webhook over HTTPS (POST /validate, POST /mutate)")
+    .option("-c, --config <file>", "PolicySet file; reloaded when it changes")
+    .option("--host <host>", "address to listen on", DEFAULT_HOST)
+    .option("-p, --port <port>", "port to listen on", integer("--port", 0, 65535), DEFAULT_PORT)
+    .option("--cert <file>", "serving certificate (PEM); reloaded when it changes")
+    .option("--key <file>", "private key of --cert (PEM); reloaded when it changes")
+    .option(
+      "--state-dir <dir>",
+      "where a development CA and certificate are kept when --cert is not given",
+      DEFAULT_STATE_DIR,
+    )
+    .option(
+      "--body-limit <bytes>",
+      "largest AdmissionReview accepted (bytes, or with Ki/Mi); larger ones get 413",
+      parseSize,
+      DEFAULT_BODY_LIMIT,
+    )
+    .option(
+      "--drain-delay <ms>",
+      "after SIGTERM, how long /readyz fails before the listener closes",
+      integer("--drain-delay", 0, 600_000),
+      DEFAULT_DRAIN_DELAY_MS,
+    )
+    .option(
+      "--request-timeout <ms>",
+      "longest time to receive and answer one request",
+      integer("--request-timeout", 100, 600_000),
+      DEFAULT_REQUEST_TIMEOUT_MS,
+    )
+    .addOption(
+      new Option("--log-level <level>", "least severe log level written")
+        .choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+        .default("info"),
+    )
+    .option(
+      "--no-cluster",
+      "never read namespace labels from a cluster: without a mode in the path or query, every namespace uses defaultMode",
+    )
+    .option(
+      "--manage-certs",
+      "in a cluster: create, share and renew the serving certificate in a Secret and keep the webhooks' caBundle current",
+    )
+    .option(
+      "--namespace <namespace>",
+      "with --manage-certs: Tollgate's namespace (default: POD_NAMESPACE, else the service account's)",
+    )
+    .option("--service <name>", "with --manage-certs: the Service the API server calls", "tollgate")
+    .action(async (flags: ServeFlags, command: Command) => {
+      const io = ioOf(command);
+      if (Boolean(flags.cert) !== Boolean(flags.key)) {
+        throw new UsageError("--cert and --key go together: give both or neither");
+      }
+      if (flags.manageCerts && flags.cert) {
+        throw new UsageError("--manage-certs and --cert/--key exclude each other");
+      }
+      const logger = createLogger({ level: flags.logLevel });
+      let server: RunningServer;
+      try {
+        const tls = flags.manageCerts ? await managedCertificates(flags, logger) : undefined;
+        server = await startServer({
+          tls,
+          config: flags.config,
+          host: flags.host,
+          port: flags.port,
+          certFile: flags.cert,
+          keyFile: flags.key,
+          stateDir: flags.stateDir,
+          bodyLimit: flags.bodyLimit,
+          drainDelayMs: flags.drainDelay,
+          requestTimeoutMs: flags.requestTimeout,
+          logger,
+          namespaces: flags.cluster ? "cluster" : "none",
+        });
+      } catch (error) {
+        explainStartupError(error, flags);
+      }
+      printBanner(server, io);
+      await server.closed;
+      setExitCode(command, EXIT.ok);
+    });
+}

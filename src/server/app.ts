@@ -1,0 +1,164 @@
+import type { ServerOptions as HttpsOptions } from "node:https";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerFactory,
+  LogController,
+} from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { ResolvedPolicySet } from "../policyset/index.js";
+import { healthRoutes, type Readiness } from "./health.js";
+import { createMetrics, metricsRoutes, type TollgateMetrics } from "./metrics.js";
+import type { ModeResolver } from "./mode.js";
+import { admissionRoutes } from "./routes.js";
+
+/** At least 3 MiB is needed: an UPDATE carries the object twice, and objects reach 1.5 MiB. */
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+/** The API server gives up on a webhook after its timeoutSeconds (10 by default). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Longer than the API server's idle timeout for webhook connections (90s), so
+ * the client always closes an idle connection first and never sends a request
+ * on one the server is closing.
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 120_000;
+
+export interface AppDeps {
+  /** The policy set to decide with right now; hot reload swaps what it returns. */
+  policies: () => ResolvedPolicySet | undefined;
+  logger: Logger;
+  /** Tollgate's metrics are registered here (never on prom-client's global registry). */
+  registry: Registry;
+  resolveMode: ModeResolver;
+  readiness: Readiness;
+  bodyLimit?: number;
+  /** Longest time to receive a request and to answer it. */
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** Serve TLS with these options (cert, key, minVersion …). */
+  https?: HttpsOptions;
+  /** Or bring your own server; timeouts are then the factory's business. */
+  serverFactory?: FastifyServerFactory;
+  /** Default process metrics on the registry (default true). */
+  processMetrics?: boolean;
+}
+
+/** What the route plugins share, as one decoration of the root instance. */
+export interface TollgateContext {
+  policies: () => ResolvedPolicySet | undefined;
+  resolveMode: ModeResolver;
+  readiness: Readiness;
+  registry: Registry;
+  metrics: TollgateMetrics;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    tollgate: TollgateContext;
+  }
+}
+
+const ERROR_NAMES: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** A message for the client that never echoes the body (JSON errors quote it). */
+function publicMessage(error: FastifyError, statusCode: number, bodyLimit: number): string {
+  if (error instanceof SyntaxError) return "request body is not valid JSON";
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return "request body is not valid JSON";
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return `request body is larger than ${bodyLimit} bytes`;
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return "Content-Type must be application/json";
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return "request body is empty; expected an AdmissionReview";
+    case "FST_ERR_HANDLER_TIMEOUT":
+      return "the webhook did not answer in time";
+  }
+  return statusCode >= 500 ? "internal error" : error.message;
+}
+
+/**
+ * The webhook as a Fastify instance that has not been started: tests call
+ * `inject`, `startServer` calls `listen`. Routes: POST /validate[/<mode>],
+ * POST /mutate[/<mode>], GET /healthz, GET /readyz, GET /metrics.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const options = {
+    loggerInstance: deps.logger,
+    // One decision line per request is enough; Fastify's own pair would double it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    requestTimeout,
+    handlerTimeout: requestTimeout,
+    keepAliveTimeout: deps.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    // Requests that arrive while closing are still answered (with Connection:
+    // close): a 503 would fail an API server call that could have succeeded.
+    return503OnClosing: false,
+    // Objects are data: a ConfigMap may well have a key named __proto__.
+    // Nothing here merges request data into other objects.
+    onProtoPoisoning: "ignore",
+    onConstructorPoisoning: "ignore",
+    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
+  } as const;
+  const app = Fastify(options) as unknown as FastifyInstance;
+
+  app.decorate("tollgate", {
+    policies: deps.policies,
+    resolveMode: deps.resolveMode,
+    readiness: deps.readiness,
+    registry: deps.registry,
+    metrics: createMetrics(deps.registry, { processMetrics: deps.processMetrics }),
+  } satisfies TollgateContext);
+
+  // Once shutdown begins, every answer closes its connection: a keep-alive
+  // connection left idle would hold the listener open, and the API server
+  // should open its next connection to a replica that is staying.
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (deps.readiness.shuttingDown) reply.header("connection", "close");
+    done(null, payload);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const statusCode =
+      error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) {
+      request.log.error({ err: error, method: request.method, url: request.url }, "request failed");
+    } else {
+      // The code only: a JSON syntax error's message quotes the body.
+      request.log.warn(
+        { statusCode, code: error.code ?? error.name, method: request.method, url: request.url },
+        "rejected a request",
+      );
+    }
+    reply.code(statusCode).send({
+      statusCode,
+      error: ERROR_NAMES[statusCode] ?? "Error",
+      message: publicMessage(error, statusCode, bodyLimit),
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      statusCode: 404,
+      error: "Not Found",
+      message: `no route ${request.method} ${request.url.split("?")[0]}; the webhook serves POST /validate[/<mode>], POST /mutate[/<mode>], GET /healthz, GET /readyz and GET /metrics`,
+    });
+  });
+
+  app.register(healthRoutes);
+  app.register(metricsRoutes);
+  app.register(admissionRoutes);
+  return app;
+}

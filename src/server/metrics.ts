@@ -1,0 +1,76 @@
+import type { FastifyInstance } from "fastify";
+import { Counter, collectDefaultMetrics, Histogram, type Registry } from "prom-client";
+import type { Violation } from "../engine/index.js";
+
+/** From 50µs to 1s: most decisions take well under a millisecond. */
+export const DURATION_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+
+export interface TollgateMetrics {
+  requests: Counter<"operation" | "kind" | "mode" | "decision">;
+  violations: Counter<"policy" | "action" | "mode">;
+  mutations: Counter<"policy">;
+  duration: Histogram<"phase">;
+  reloads: Counter<"source" | "result">;
+}
+
+/** Registers Tollgate's metrics, and the process defaults, on `registry`. */
+export function createMetrics(
+  registry: Registry,
+  options: { processMetrics?: boolean } = {},
+): TollgateMetrics {
+  const registers = [registry];
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  return {
+    requests: new Counter({
+      name: "tollgate_admission_requests_total",
+      help: "Admission requests answered, by operation, kind, mode and decision (allowed or denied).",
+      labelNames: ["operation", "kind", "mode", "decision"],
+      registers,
+    }),
+    violations: new Counter({
+      name: "tollgate_policy_violations_total",
+      help: "Policy violations found, by policy, the action it asked for and the namespace mode.",
+      labelNames: ["policy", "action", "mode"],
+      registers,
+    }),
+    mutations: new Counter({
+      name: "tollgate_policy_mutations_total",
+      help: "Admission requests a mutation policy patched, by policy.",
+      labelNames: ["policy"],
+      registers,
+    }),
+    duration: new Histogram({
+      name: "tollgate_admission_duration_seconds",
+      help: "Time from a parsed AdmissionReview to its answer, by endpoint phase.",
+      labelNames: ["phase"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    reloads: new Counter({
+      name: "tollgate_reloads_total",
+      help: "Reloads of the policy set file or the serving certificate, by source and result.",
+      labelNames: ["source", "result"],
+      registers,
+    }),
+  };
+}
+
+/** Counts every violation of one decision under the namespace mode it ran in. */
+export function countViolations(
+  metrics: TollgateMetrics,
+  violations: readonly Violation[],
+  mode: string,
+): void {
+  for (const v of violations) metrics.violations.inc({ policy: v.policy, action: v.action, mode });
+}
+
+/** GET /metrics in the Prometheus text format. */
+export async function metricsRoutes(app: FastifyInstance): Promise<void> {
+  const { registry } = app.tollgate;
+  app.get("/metrics", async (_request, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}

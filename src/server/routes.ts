@@ -1,0 +1,140 @@
+import { performance } from "node:perf_hooks";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { NAMESPACE_MODES, type NamespaceMode } from "../engine/index.js";
+import { displayName, parseAdmissionReview } from "./admission.js";
+import { decide, type WebhookPhase } from "./decide.js";
+import { countViolations } from "./metrics.js";
+
+interface AdmissionRoute {
+  Params: { mode?: NamespaceMode };
+  Querystring: { mode?: NamespaceMode };
+}
+
+/** `mode` in the path (`/validate/warn`) or the query (`/validate?mode=warn`). */
+const modeSchema = {
+  type: "object",
+  properties: { mode: { type: "string", enum: [...NAMESPACE_MODES] } },
+} as const;
+
+const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
+
+/** Lets Fastify serialise answers with a precompiled serializer. */
+const reviewSchema = {
+  type: "object",
+  required: ["apiVersion", "kind", "response"],
+  properties: {
+    apiVersion: { type: "string" },
+    kind: { type: "string" },
+    response: {
+      type: "object",
+      required: ["uid", "allowed"],
+      properties: {
+        uid: { type: "string" },
+        allowed: { type: "boolean" },
+        status: {
+          type: "object",
+          properties: {
+            status: { type: "string" },
+            code: { type: "integer" },
+            reason: { type: "string" },
+            message: { type: "string" },
+          },
+        },
+        warnings: { type: "array", items: { type: "string" } },
+        auditAnnotations: stringMap,
+        patchType: { type: "string" },
+        patch: { type: "string" },
+      },
+    },
+  },
+} as const;
+
+function unique(values: readonly string[]): string[] {
+  return values.length < 2 ? [...values] : [...new Set(values)];
+}
+
+/**
+ * POST /validate and POST /mutate: one AdmissionReview in, one out. Bodies
+ * that are not an AdmissionReview get a 400 naming the field; everything
+ * else gets a 200 the API server can act on.
+ *
+ * The mode can be fixed per endpoint, as each webhook configuration's
+ * namespaceSelector implies it: `/validate/enforce` is what a webhook can
+ * call (its service path allows no query string); `/validate?mode=enforce`
+ * is the same for curl. The path wins over the query; with neither, the
+ * namespace's mode label decides.
+ */
+export async function admissionRoutes(app: FastifyInstance): Promise<void> {
+  // Only JSON is an AdmissionReview; without this, text/plain would be parsed too.
+  app.removeContentTypeParser("text/plain");
+  const { metrics } = app.tollgate;
+
+  const handle = (phase: WebhookPhase) =>
+    async function admit(request: FastifyRequest<AdmissionRoute>, reply: FastifyReply) {
+      const started = performance.now();
+      const parsed = parseAdmissionReview(request.body);
+      if (!parsed.ok) {
+        request.log.warn(
+          { phase, problem: parsed.message },
+          "rejected a malformed AdmissionReview",
+        );
+        reply.code(400);
+        return { statusCode: 400, error: "Bad Request", message: parsed.message };
+      }
+      const policies = app.tollgate.policies();
+      if (!policies) {
+        reply.code(503);
+        return { statusCode: 503, error: "Service Unavailable", message: "policy set not loaded" };
+      }
+      const review = parsed.request;
+      const decision = await decide(
+        review,
+        phase,
+        request.params.mode ?? request.query.mode,
+        policies,
+        app.tollgate.resolveMode,
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const { verdict, mode } = decision;
+      const allowed = decision.review.response.allowed;
+      const outcome = allowed ? "allowed" : "denied";
+
+      metrics.duration.observe({ phase }, seconds);
+      metrics.requests.inc({
+        operation: review.operation,
+        kind: review.kind.kind,
+        mode,
+        decision: outcome,
+      });
+      if (verdict) {
+        countViolations(metrics, verdict.violations, mode);
+        for (const policy of verdict.mutatedBy) metrics.mutations.inc({ policy });
+      }
+      request.log.info(
+        {
+          uid: review.uid,
+          phase,
+          kind: review.kind.kind,
+          namespace: review.namespace || undefined,
+          name: displayName(review),
+          operation: review.operation,
+          subResource: review.subResource || undefined,
+          mode,
+          dryRun: review.dryRun === true,
+          decision: outcome,
+          policies: verdict ? unique(verdict.violations.map((v) => v.policy)) : [],
+          patched: phase === "mutate" && verdict ? verdict.mutatedBy : [],
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+        },
+        "admission decision",
+      );
+      return decision.review;
+    };
+
+  const schema = { querystring: modeSchema, response: { 200: reviewSchema } };
+  const withMode = { ...schema, params: modeSchema };
+  for (const phase of ["validate", "mutate"] as const) {
+    app.post<AdmissionRoute>(`/${phase}`, { schema }, handle(phase));
+    app.post<AdmissionRoute>(`/${phase}/:mode`, { schema: withMode }, handle(phase));
+  }
+}

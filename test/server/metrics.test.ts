@@ -1,0 +1,67 @@
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { buildApp } from "../../src/server/app.js";
+import { createReadiness } from "../../src/server/health.js";
+import { defaultModeOnly } from "../../src/server/mode.js";
+import {
+  LogCapture,
+  plainPod,
+  policySetOf,
+  post,
+  privilegedPod,
+  reviewOf,
+  testApp,
+} from "./support.js";
+
+describe("GET /metrics", () => {
+  it("exposes decisions, violations, mutations and sub-millisecond latency buckets", async () => {
+    const { app } = testApp();
+    await post(app, "/validate", reviewOf(privilegedPod()));
+    await post(app, "/validate/warn", reviewOf(privilegedPod()));
+    await post(app, "/validate/audit", reviewOf(privilegedPod()));
+    await post(app, "/mutate", reviewOf(plainPod()));
+    await post(app, "/validate", reviewOf(privilegedPod("p", "kube-system")));
+
+    const reply = await app.inject({ method: "GET", url: "/metrics" });
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = reply.body;
+    expect(text).toContain(
+      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="enforce",decision="denied"} 1',
+    );
+    expect(text).toContain(
+      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="warn",decision="allowed"} 1',
+    );
+    expect(text).toContain(
+      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="exempt",decision="allowed"} 1',
+    );
+    for (const mode of ["enforce", "warn", "audit"]) {
+      expect(text).toContain(
+        `tollgate_policy_violations_total{policy="privileged",action="deny",mode="${mode}"} 1`,
+      );
+    }
+    expect(text).toContain('tollgate_policy_mutations_total{policy="service-account-token"} 1');
+    expect(text).toContain(
+      'tollgate_admission_duration_seconds_bucket{le="0.00005",phase="validate"}',
+    );
+    expect(text).toContain('tollgate_admission_duration_seconds_bucket{le="1",phase="mutate"}');
+    expect(text).toContain('tollgate_admission_duration_seconds_count{phase="validate"} 4');
+    expect(text).toContain("# TYPE tollgate_reloads_total counter");
+  });
+
+  it("includes the process metrics on the app's own registry, not the global one", async () => {
+    const registry = new Registry();
+    const app = buildApp({
+      policies: () => policySetOf(["privileged"]),
+      logger: new LogCapture().logger,
+      registry,
+      resolveMode: defaultModeOnly,
+      readiness: createReadiness(),
+    });
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(text).toContain("process_cpu_user_seconds_total");
+    expect(text).toContain("nodejs_eventloop_lag_seconds");
+    const { register } = await import("prom-client");
+    expect(await register.metrics()).not.toContain("tollgate_");
+  });
+});
