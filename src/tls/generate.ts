@@ -34,7 +34,10 @@ export async function generateCertificates(
   const now = request.now ?? new Date();
   const [commonName = "localhost"] = request.hosts;
   const notAfter = new Date(now.getTime() + request.validDays * DAY_MS);
-  const ca = await generate([{ name: "commonName", value: "tollgate-ca" }], {
+  // A distinct name per CA: during a rotation two CAs sit in one bundle, and
+  // OpenSSL-based clients cannot tell apart issuers with the same subject.
+  const caName = `tollgate-ca-${now.toISOString().replace(/[-:.TZ]/g, "")}`;
+  const ca = await generate([{ name: "commonName", value: caName }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",
