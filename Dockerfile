@@ -31,15 +31,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY policies ./policies
-# tsc emits only JavaScript; the loader reads each policy's policy.yaml next to
-# the compiled registry (dist/policies/<id>/), so copy the declarations there.
+# The build also copies each policy.yaml next to the compiled registry
+# (dist/policies/<id>/), where the loader reads it at start.
 RUN npm run build \
- && for file in policies/*/policy.yaml; do \
-      mkdir -p "dist/$(dirname "$file")" && cp "$file" "dist/$file"; \
-    done \
- && test -f dist/src/cli/main.js
+ && test -f dist/src/cli/main.js \
+ && test -f dist/policies/privileged/policy.yaml
 
 # --- deps: production dependencies only, no install scripts ------------------
 FROM ${NODE_BUILD_IMAGE} AS deps
