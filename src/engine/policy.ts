@@ -66,6 +66,8 @@ export type WorkloadFilter = "all" | "long-running";
 export interface PolicyDeclaration {
   id: string;
   title: string;
+  /** What the policy checks and why its default action was chosen. */
+  description: string;
   checklist: ChecklistRef;
   severity: Severity;
   type: PolicyType;

@@ -50,3 +50,13 @@ policies:
     expect(run.stderr).not.toContain("    at ");
   });
 });
+
+describe("docs/policies.md", () => {
+  it("is the current output of tollgate policies --format markdown", async () => {
+    const run = await tollgate(["policies", "--format", "markdown"]);
+    const file = new URL("../../docs/policies.md", import.meta.url);
+    const { readFileSync } = await import("node:fs");
+    // Regenerate with: npm run -s tollgate -- policies -o markdown > docs/policies.md
+    expect(readFileSync(file, "utf8")).toBe(run.stdout);
+  });
+});
