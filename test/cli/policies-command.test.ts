@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadPolicies } from "../../src/cli/policies.js";
@@ -55,7 +55,6 @@ describe("docs/policies.md", () => {
   it("is the current output of tollgate policies --format markdown", async () => {
     const run = await tollgate(["policies", "--format", "markdown"]);
     const file = new URL("../../docs/policies.md", import.meta.url);
-    const { readFileSync } = await import("node:fs");
     // Regenerate with: npm run -s tollgate -- policies -o markdown > docs/policies.md
     expect(readFileSync(file, "utf8")).toBe(run.stdout);
   });
