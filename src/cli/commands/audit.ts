@@ -1,0 +1,233 @@
+import { Presets, SingleBar } from "cli-progress";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { AuditError } from "../../audit/errors.js";
+import {
+  type AuditProgress,
+  type ClusterSource,
+  DEFAULT_LIMITS,
+  DEFAULT_PAGE_SIZE,
+  exitCodeOf,
+  JsonAuditWriter,
+  type ReportApi,
+  renderTable,
+  runAudit,
+  type WriteSummary,
+  writeReports,
+} from "../../audit/index.js";
+import type { ResolvedPolicySet } from "../../policyset/index.js";
+import { type CliIO, ioOf, setExitCode } from "../context.js";
+import { EXIT } from "../errors.js";
+import { loadPolicies } from "../policies.js";
+
+export const AUDIT_FORMATS = ["table", "json"] as const;
+export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+
+export interface AuditCommandOptions {
+  kubeconfig?: string | undefined;
+  namespaces?: string[] | undefined;
+  config?: string | undefined;
+  format: AuditFormat;
+  writeReports: boolean;
+  maxResults: number;
+  pageSize: number;
+  strict: boolean;
+}
+
+export interface AuditCommandDeps {
+  /** The cluster to read and write; defaults to client-node over the kubeconfig. */
+  connect?: (kubeconfig: string | undefined) => { source: ClusterSource; reports: ReportApi };
+  /** The policy set for a --config path; defaults to the shipped policies. */
+  loadPolicies?: (config: string | undefined) => ResolvedPolicySet;
+  /** Where the progress bar goes; undefined for none. */
+  progress?: NodeJS.WritableStream | undefined;
+}
+
+function progressBar(stream: NodeJS.WritableStream) {
+  const bar = new SingleBar(
+    {
+      stream,
+      format: "{kind} [{bar}] {value}/{total} | kind {step}/{steps}",
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p: AuditProgress) {
+      const total = Math.max(p.total ?? p.done, p.done, 1);
+      const payload = { kind: p.kind.padEnd(22), step: p.step, steps: p.steps };
+      if (!started) {
+        bar.start(total, p.done, payload);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(p.done, payload);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** client-node is large: load it only when an audit actually connects. */
+async function connectWithKubeconfig(file: string | undefined) {
+  const { loadKubeConfig } = await import("../../cluster/audit-connect.js");
+  const { kubeAuditAdapters } = await import("../../cluster/audit-reports.js");
+  return kubeAuditAdapters(loadKubeConfig(file));
+}
+
+/**
+ * `tollgate audit`: reads the cluster, evaluates every object as an
+ * admission CREATE, runs the cluster-level checks, prints a table or a
+ * streamed JSON document and optionally writes PolicyReports. Returns the
+ * exit code: 0 nothing would be denied, 1 something would be denied (or,
+ * with --strict, a cluster-level check failed), 2 the audit could not run.
+ */
+export async function runAuditCommand(
+  options: AuditCommandOptions,
+  io: CliIO,
+  deps: AuditCommandDeps = {},
+): Promise<number> {
+  const policies = (deps.loadPolicies ?? loadPolicies)(options.config);
+  const json = options.format === "json" ? new JsonAuditWriter(io.stdout) : undefined;
+  const bar = deps.progress ? progressBar(deps.progress) : undefined;
+  try {
+    const { source, reports } = deps.connect
+      ? deps.connect(options.kubeconfig)
+      : await connectWithKubeconfig(options.kubeconfig);
+    await json?.start({
+      endpoint: source.endpoint,
+      policySet: policies.source,
+      namespaces: options.namespaces,
+      maxResults: options.maxResults,
+      startedAt: new Date(),
+    });
+    const result = await runAudit(source, {
+      policies,
+      namespaces: options.namespaces,
+      pageSize: options.pageSize,
+      limits: { maxResults: options.maxResults },
+      onFinding: json ? (finding) => json.finding(finding) : undefined,
+      onProgress: bar ? (p) => bar.update(p) : undefined,
+    });
+    bar?.stop();
+    let written: WriteSummary | undefined;
+    if (options.writeReports) {
+      written = await writeReports(reports, result, { maxResults: options.maxResults });
+    }
+    const exitCode = exitCodeOf(result, options.strict);
+    if (json) await json.end(result, { reports: written, exitCode });
+    else {
+      io.stdout(
+        renderTable(result, {
+          color: io.color,
+          maxResults: options.maxResults,
+          reports: written,
+          exitCode,
+        }),
+      );
+    }
+    return exitCode;
+  } catch (error) {
+    bar?.stop();
+    if (!(error instanceof AuditError)) throw error;
+    await json?.fail(error.message, EXIT.error);
+    io.stderr(`tollgate: ${error.message}\n`);
+    return EXIT.error;
+  }
+}
+
+function positiveInt(max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+      throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
+    }
+    return parsed;
+  };
+}
+
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function namespaces(value: string, previous: string[] | undefined): string[] {
+  const names = value
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!NAMESPACE_NAME.test(name))
+      throw new InvalidArgumentError(`"${name}" is not a namespace name`);
+  }
+  return [...new Set([...(previous ?? []), ...names])];
+}
+
+interface AuditFlags {
+  kubeconfig?: string;
+  namespace?: string[];
+  config?: string;
+  format: AuditFormat;
+  writeReports?: boolean;
+  maxResults: number;
+  pageSize: number;
+  strict?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("audit")
+    .description(
+      "scan a live cluster against the AKS checklist: what admission would deny, warn or patch, plus cluster-level checks",
+    )
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)",
+    )
+    .option(
+      "-n, --namespace <names>",
+      "namespace to audit; repeat it or give a comma list (default: all namespaces)",
+      namespaces,
+    )
+    .option("-c, --config <file>", "PolicySet file to apply over the shipped policies")
+    .addOption(
+      new Option("-o, --format <format>", "output format").choices(AUDIT_FORMATS).default("table"),
+    )
+    .option(
+      "--write-reports",
+      "write a PolicyReport per namespace and a ClusterPolicyReport (wgpolicyk8s.io/v1alpha2)",
+    )
+    .option(
+      "--max-results <n>",
+      "findings kept per namespace (and for the cluster): what each PolicyReport lists; counts and the JSON findings stay complete",
+      positiveInt(10_000),
+      DEFAULT_LIMITS.maxResults,
+    )
+    .option("--page-size <n>", "objects per list call", positiveInt(10_000), DEFAULT_PAGE_SIZE)
+    .option("--strict", "also exit 1 when a cluster-level check fails")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 nothing would be denied, 1 something would be denied (with --strict: or a\n" +
+        "cluster-level check failed), 2 usage, configuration, connection or permission error.\n" +
+        "See docs/audit.md.",
+    )
+    .action(async (flags: AuditFlags, command: Command) => {
+      const io = ioOf(command);
+      const code = await runAuditCommand(
+        {
+          kubeconfig: flags.kubeconfig,
+          namespaces: flags.namespace,
+          config: flags.config,
+          format: flags.format,
+          writeReports: flags.writeReports === true,
+          maxResults: flags.maxResults,
+          pageSize: flags.pageSize,
+          strict: flags.strict === true,
+        },
+        io,
+        { progress: process.stderr.isTTY ? process.stderr : undefined },
+      );
+      setExitCode(command, code);
+    });
+}
