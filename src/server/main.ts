@@ -55,7 +55,19 @@ export interface ServeOptions {
   namespaces?: "cluster" | "none" | NamespaceDirectory;
   /** Quiet time after file events before reloading (default 200 ms). */
   watchDebounceMs?: number;
+  /** Work that runs beside the webhook once it listens, stopped before it exits. */
+  companions?: readonly Companion[];
 }
+
+/** What a companion (such as the background audit) may use of the running server. */
+export interface CompanionContext {
+  /** The current policy set; it changes when the config file is reloaded. */
+  policies: () => ResolvedPolicySet;
+  registry: Registry;
+  logger: Logger;
+}
+
+export type Companion = (context: CompanionContext) => { stop(): Promise<void> };
 
 export interface ServingCertificate {
   /** Unset when the certificate comes from a TlsSource that is not files. */
@@ -290,6 +302,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     resolveClosed = done;
   });
   let shuttingDown: Promise<void> | undefined;
+  let running: { stop(): Promise<void> }[] = [];
 
   const release = () => {
     stopCertificate();
@@ -309,6 +322,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       const force = setTimeout(() => server.closeAllConnections(), requestTimeoutMs + 1_000);
       force.unref();
       try {
+        await Promise.all(running.map((companion) => companion.stop()));
         await app.close();
       } finally {
         clearTimeout(force);
@@ -346,6 +360,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : (options.port ?? 0);
+  const context = { policies: () => policies, registry: metricsRegistry, logger };
+  running = (options.companions ?? []).map((start) => start(context));
   logger.info(
     {
       url: urlOf(host, port),

@@ -29,39 +29,41 @@ function label(object: KubeObject): string {
   return `${object.kind}/${object.metadata?.name}`;
 }
 
-describe.each(["overlays/cluster-wide", "overlays/opt-in", "overlays/cert-manager"])(
-  "%s",
-  (overlay) => {
-    const objects = render(overlay);
-    const resolved = loadRenderedPolicySet(objects, `${overlay}-self`);
-    const cases = objects.map((o) => [label(o), relocated(o)] as const);
+describe.each([
+  "overlays/cluster-wide",
+  "overlays/opt-in",
+  "overlays/cert-manager",
+  "overlays/cluster-wide-audit",
+])("%s", (overlay) => {
+  const objects = render(overlay);
+  const resolved = loadRenderedPolicySet(objects, `${overlay}-self`);
+  const cases = objects.map((o) => [label(o), relocated(o)] as const);
 
-    it.each(cases)("%s has no violation of any action", (_name, object) => {
-      const verdict = judge(object, resolved);
-      expect(verdict.violations.map((v) => `${v.policy} (${v.action}): ${v.message}`)).toEqual([]);
-      expect(verdict.allowed).toBe(true);
-    });
+  it.each(cases)("%s has no violation of any action", (_name, object) => {
+    const verdict = judge(object, resolved);
+    expect(verdict.violations.map((v) => `${v.policy} (${v.action}): ${v.message}`)).toEqual([]);
+    expect(verdict.allowed).toBe(true);
+  });
 
-    it.each(cases)("%s needs no mutation", (_name, object) => {
-      const verdict = judge(object, resolved);
-      expect({ mutatedBy: verdict.mutatedBy, patch: verdict.patch }).toEqual({
-        mutatedBy: [],
-        patch: [],
-      });
+  it.each(cases)("%s needs no mutation", (_name, object) => {
+    const verdict = judge(object, resolved);
+    expect({ mutatedBy: verdict.mutatedBy, patch: verdict.patch }).toEqual({
+      mutatedBy: [],
+      patch: [],
     });
+  });
 
-    it("judged the Deployment with every enabled policy that matches Deployments", () => {
-      const deployment = relocated(find(objects, "Deployment", "tollgate"));
-      const expected = resolved.policies
-        .filter((p) => p.declaration.enabled)
-        .filter((p) => p.declaration.match.kinds.some((k) => k === "Deployment" || k === "*"))
-        .map((p) => p.declaration.id)
-        .sort();
-      expect(expected.length).toBeGreaterThan(0);
-      expect([...judge(deployment, resolved).evaluated].sort()).toEqual(expected);
-    });
-  },
-);
+  it("judged the Deployment with every enabled policy that matches Deployments", () => {
+    const deployment = relocated(find(objects, "Deployment", "tollgate"));
+    const expected = resolved.policies
+      .filter((p) => p.declaration.enabled)
+      .filter((p) => p.declaration.match.kinds.some((k) => k === "Deployment" || k === "*"))
+      .map((p) => p.declaration.id)
+      .sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect([...judge(deployment, resolved).evaluated].sort()).toEqual(expected);
+  });
+});
 
 describe("the harness", () => {
   const objects = render("overlays/cluster-wide");

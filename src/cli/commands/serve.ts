@@ -1,9 +1,11 @@
 import { relative } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LevelWithSilent, Logger } from "pino";
+import { parseInterval } from "../../audit/background.js";
 import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from "../../server/app.js";
 import { createLogger } from "../../server/logger.js";
 import {
+  type Companion,
   DEFAULT_DRAIN_DELAY_MS,
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -31,6 +33,7 @@ interface ServeFlags {
   manageCerts?: boolean;
   namespace?: string;
   service: string;
+  backgroundAudit?: number;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -125,6 +128,26 @@ async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<T
   }
 }
 
+/** Runs `tollgate audit --write-reports` on a schedule inside the webhook. */
+async function backgroundAudit(intervalMs: number): Promise<Companion> {
+  const [{ startBackgroundAudit }, { kubeAuditAdapters }, { loadKubeConfig }] = await Promise.all([
+    import("../../audit/background.js"),
+    import("../../cluster/audit-reports.js"),
+    import("../../cluster/audit-connect.js"),
+  ]);
+  const adapters = kubeAuditAdapters(loadKubeConfig());
+  return ({ policies, registry, logger }) =>
+    startBackgroundAudit({ ...adapters, policies, intervalMs, registry, logger });
+}
+
+function interval(value: string): number {
+  try {
+    return parseInterval(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 export function register(program: Command): void {
   program
     .command("serve")
@@ -175,6 +198,11 @@ export function register(program: Command): void {
       "with --manage-certs: Tollgate's namespace (default: POD_NAMESPACE, else the service account's)",
     )
     .option("--service <name>", "with --manage-certs: the Service the API server calls", "tollgate")
+    .option(
+      "--background-audit <interval>",
+      "audit the cluster every interval (30s, 10m, 1h) and write PolicyReports; off by default",
+      interval,
+    )
     .action(async (flags: ServeFlags, command: Command) => {
       const io = ioOf(command);
       if (Boolean(flags.cert) !== Boolean(flags.key)) {
@@ -187,6 +215,9 @@ export function register(program: Command): void {
       let server: RunningServer;
       try {
         const tls = flags.manageCerts ? await managedCertificates(flags, logger) : undefined;
+        const companions = flags.backgroundAudit
+          ? [await backgroundAudit(flags.backgroundAudit)]
+          : [];
         server = await startServer({
           tls,
           config: flags.config,
@@ -200,6 +231,7 @@ export function register(program: Command): void {
           requestTimeoutMs: flags.requestTimeout,
           logger,
           namespaces: flags.cluster ? "cluster" : "none",
+          companions,
         });
       } catch (error) {
         explainStartupError(error, flags);
