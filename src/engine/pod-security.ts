@@ -1,8 +1,10 @@
 // Facts shared by the pod-security policies (the Pod Security Standards
 // equivalents). Each policy keeps its own rule; only the lists and the small
 // predicates that more than one policy needs live here.
+import type { SecurityContext } from "./kube.js";
+import type { Finding } from "./policy.js";
 import type { Effective } from "./security.js";
-import type { ContainerTarget, PodTarget } from "./workloads.js";
+import { type ContainerTarget, containersOf, type PodTarget } from "./workloads.js";
 
 /**
  * Capabilities the container runtime grants by default, minus NET_RAW. The
@@ -75,4 +77,28 @@ export function inheritedFromPod(
 /** `"pod"` or `"container"`, for messages that must say where to change a value. */
 export function levelOf(container: ContainerTarget, effective: Effective<unknown>): string {
   return inheritedFromPod(container, effective) ? "pod" : "container";
+}
+
+/**
+ * One finding per container whose own `securityContext[field]` is not what
+ * `isCompliant` accepts: the shape of every rule about a container-only
+ * security setting.
+ */
+export function containerSettingFindings<K extends keyof SecurityContext>(
+  pod: PodTarget,
+  field: K,
+  isCompliant: (value: SecurityContext[K] | undefined) => boolean,
+  describe: (value: SecurityContext[K] | undefined) => string,
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const c of containersOf(pod)) {
+    const value = c.container.securityContext?.[field];
+    if (isCompliant(value)) continue;
+    findings.push({
+      message: describe(value),
+      path: [...c.path, "securityContext", field],
+      container: c,
+    });
+  }
+  return findings;
 }
