@@ -14,6 +14,9 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          // Brings up (or reuses) the loopback control plane with Tollgate, or
+          // points at another cluster; see test/e2e/support/global-setup.ts.
+          globalSetup: ["test/e2e/support/global-setup.ts"],
           // One real control plane is shared, so suites run one after another.
           fileParallelism: false,
           testTimeout: 60_000,

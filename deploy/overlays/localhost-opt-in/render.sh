@@ -1,0 +1,1 @@
+../localhost/render.sh
