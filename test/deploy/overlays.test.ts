@@ -22,7 +22,7 @@ import {
 const EXEMPT = ["kube-system", "kube-public", "kube-node-lease", "tollgate-system"];
 const MODES = [undefined, "enforce", "warn", "audit", "off", "bogus"] as const;
 const IN_CLUSTER = ["base", "overlays/cluster-wide", "overlays/opt-in", "overlays/cert-manager"];
-const ALL = [...IN_CLUSTER, "overlays/localhost"];
+const ALL = [...IN_CLUSTER, "overlays/localhost", "overlays/localhost-opt-in"];
 
 const EXPECTED = {
   "mutate.tollgate.dev": {

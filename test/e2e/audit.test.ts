@@ -1,12 +1,12 @@
 // `tollgate audit` against the loopback control plane of test/e2e/controlplane
 // (etcd + kube-apiserver, no controllers: objects are stored, nothing runs).
-// Start it with test/e2e/controlplane/up.sh; without test/e2e/.run/kubeconfig
-// the suite is skipped.
+// The e2e global setup starts it (or points at another cluster); see docs/e2e.md.
 import { spawnSync } from "node:child_process";
 import {
   closeSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readFileSync,
   rmSync,
@@ -44,18 +44,19 @@ import { runCli } from "../../src/cli/program.js";
 import { loadKubeConfig } from "../../src/cluster/audit-connect.js";
 import { KubeReportApi, kubeAuditAdapters } from "../../src/cluster/audit-reports.js";
 import { KubeAuditSource } from "../../src/cluster/audit-source.js";
+import { cluster } from "./support/cluster.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const RUN_DIR = join(REPO, "test/e2e/.run");
-const KUBECONFIG = join(RUN_DIR, "kubeconfig");
-const AVAILABLE = existsSync(KUBECONFIG);
-if (!AVAILABLE) {
-  console.warn(`audit e2e skipped: no ${KUBECONFIG}; start test/e2e/controlplane/up.sh first`);
-}
+// The cluster the e2e global setup chose: the loopback control plane or any other.
+const KUBECONFIG = cluster().kubeconfig;
+const RESULTS_DIR = mkdtempSync(join(tmpdir(), "tollgate-audit-e2e-"));
 
-/** Scale test size; TOLLGATE_E2E_AUDIT_SCALE=0 skips it. */
+/** Scale test size (Deployments in all); TOLLGATE_E2E_AUDIT_SCALE changes it. */
 const SCALE_NAMESPACES = 20;
-const SCALE_PER_NAMESPACE = Math.round(Number(process.env.TOLLGATE_E2E_AUDIT_SCALE ?? 2000) / 20);
+const SCALE_PER_NAMESPACE = Math.max(
+  1,
+  Math.round(Number(process.env.TOLLGATE_E2E_AUDIT_SCALE ?? 2000) / SCALE_NAMESPACES),
+);
 
 const RUN_ID = Date.now().toString(36).slice(-6);
 const NS_A = `tg-audit-${RUN_ID}-a`;
@@ -91,7 +92,7 @@ function isConflict(error: unknown): boolean {
   return (error as { code?: number }).code === 409;
 }
 
-describe.skipIf(!AVAILABLE)("tollgate audit against a real API server", () => {
+describe("tollgate audit against a real API server", () => {
   let kc: KubeConfig;
   let core: CoreV1Api;
   let apps: AppsV1Api;
@@ -489,153 +490,149 @@ describe.skipIf(!AVAILABLE)("tollgate audit against a real API server", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(SCALE_PER_NAMESPACE === 0)(
-    `audits ${SCALE_NAMESPACES * SCALE_PER_NAMESPACE} Deployments (and their ReplicaSets) in bounded memory`,
-    async () => {
-      const namespaces = Array.from(
-        { length: SCALE_NAMESPACES },
-        (_, i) => `tg-scale-${RUN_ID}-${i}`,
-      );
-      const seedStart = performance.now();
-      await mapLimit(namespaces, 8, (ns) => createNamespace(ns));
-      const jobs = namespaces.flatMap((namespace) =>
-        Array.from({ length: SCALE_PER_NAMESPACE }, (_, i) => ({ namespace, name: `app-${i}` })),
-      );
-      await mapLimit(jobs, 32, async ({ namespace, name }) => {
-        const labels = { app: name, "app.kubernetes.io/name": name };
-        const deployment = await apps.createNamespacedDeployment({
-          namespace,
-          body: {
-            metadata: { name, labels },
-            spec: {
-              replicas: 2,
-              selector: { matchLabels: { app: name } },
-              template: template(labels, `contoso.azurecr.io/${name}:1.0.${name.length}`),
-            },
+  it(`audits ${SCALE_NAMESPACES * SCALE_PER_NAMESPACE} Deployments (and their ReplicaSets) in bounded memory`, async () => {
+    const namespaces = Array.from(
+      { length: SCALE_NAMESPACES },
+      (_, i) => `tg-scale-${RUN_ID}-${i}`,
+    );
+    const seedStart = performance.now();
+    await mapLimit(namespaces, 8, (ns) => createNamespace(ns));
+    const jobs = namespaces.flatMap((namespace) =>
+      Array.from({ length: SCALE_PER_NAMESPACE }, (_, i) => ({ namespace, name: `app-${i}` })),
+    );
+    await mapLimit(jobs, 32, async ({ namespace, name }) => {
+      const labels = { app: name, "app.kubernetes.io/name": name };
+      const deployment = await apps.createNamespacedDeployment({
+        namespace,
+        body: {
+          metadata: { name, labels },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: name } },
+            template: template(labels, `contoso.azurecr.io/${name}:1.0.${name.length}`),
           },
-        });
-        await apps.createNamespacedReplicaSet({
-          namespace,
-          body: {
-            metadata: {
-              name: `${name}-5f7d`,
-              labels,
-              ownerReferences: [
-                {
-                  apiVersion: "apps/v1",
-                  kind: "Deployment",
-                  name,
-                  uid: deployment.metadata?.uid as string,
-                  controller: true,
-                },
-              ],
-            },
-            spec: {
-              replicas: 2,
-              selector: { matchLabels: { app: name } },
-              template: template(labels, `contoso.azurecr.io/${name}:1.0.${name.length}`),
-            },
-          },
-        });
-      });
-      const seedSeconds = (performance.now() - seedStart) / 1000;
-
-      // In process: sample the RSS while the audit runs.
-      const baseline = process.memoryUsage().rss;
-      let peak = baseline;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, process.memoryUsage().rss);
-      }, 20);
-      const started = performance.now();
-      let found = 0;
-      const result = await runAudit(new KubeAuditSource(kc), {
-        policies: loadPolicies(undefined),
-        pageSize: 500,
-        onFinding: () => {
-          found++;
         },
       });
-      const inProcessSeconds = (performance.now() - started) / 1000;
-      clearInterval(sampler);
+      await apps.createNamespacedReplicaSet({
+        namespace,
+        body: {
+          metadata: {
+            name: `${name}-5f7d`,
+            labels,
+            ownerReferences: [
+              {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                name,
+                uid: deployment.metadata?.uid as string,
+                controller: true,
+              },
+            ],
+          },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: name } },
+            template: template(labels, `contoso.azurecr.io/${name}:1.0.${name.length}`),
+          },
+        },
+      });
+    });
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+
+    // In process: sample the RSS while the audit runs.
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const started = performance.now();
+    let found = 0;
+    const result = await runAudit(new KubeAuditSource(kc), {
+      policies: loadPolicies(undefined),
+      pageSize: 500,
+      onFinding: () => {
+        found++;
+      },
+    });
+    const inProcessSeconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
 
-      // The CLI as users run it, in its own process: wall time and max RSS.
-      const dir = join(tmpdir(), `tollgate-audit-${RUN_ID}`);
-      mkdirSync(dir, { recursive: true });
-      const script = join(dir, "cli.mts");
-      const url = (p: string) => JSON.stringify(pathToFileURL(join(REPO, p)).href);
-      writeFileSync(
-        script,
+    // The CLI as users run it, in its own process: wall time and max RSS.
+    const dir = join(tmpdir(), `tollgate-audit-${RUN_ID}`);
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, "cli.mts");
+    const url = (p: string) => JSON.stringify(pathToFileURL(join(REPO, p)).href);
+    writeFileSync(
+      script,
+      [
+        `import { register } from ${url("src/cli/commands/audit.ts")};`,
+        `import { processIO } from ${url("src/cli/context.ts")};`,
+        `import { runCli } from ${url("src/cli/program.ts")};`,
+        "const code = await runCli(process.argv.slice(2), processIO(), [register]);",
+        'process.stderr.write("maxrss-kib=" + process.resourceUsage().maxRSS + "\\n");',
+        "process.exitCode = code;",
+      ].join("\n"),
+    );
+    const runCliChild = (nodeFlags: string[]) => {
+      const outFile = join(dir, "audit.json");
+      const out = openSync(outFile, "w");
+      const start = performance.now();
+      const child = spawnSync(
+        process.execPath,
         [
-          `import { register } from ${url("src/cli/commands/audit.ts")};`,
-          `import { processIO } from ${url("src/cli/context.ts")};`,
-          `import { runCli } from ${url("src/cli/program.ts")};`,
-          "const code = await runCli(process.argv.slice(2), processIO(), [register]);",
-          'process.stderr.write("maxrss-kib=" + process.resourceUsage().maxRSS + "\\n");',
-          "process.exitCode = code;",
-        ].join("\n"),
+          ...nodeFlags,
+          "--import",
+          "tsx",
+          script,
+          "audit",
+          "--kubeconfig",
+          KUBECONFIG,
+          "-o",
+          "json",
+          "--write-reports",
+        ],
+        { cwd: REPO, stdio: ["ignore", out, "pipe"], encoding: "utf8", timeout: 600_000 },
       );
-      const runCliChild = (nodeFlags: string[]) => {
-        const outFile = join(dir, "audit.json");
-        const out = openSync(outFile, "w");
-        const start = performance.now();
-        const child = spawnSync(
-          process.execPath,
-          [
-            ...nodeFlags,
-            "--import",
-            "tsx",
-            script,
-            "audit",
-            "--kubeconfig",
-            KUBECONFIG,
-            "-o",
-            "json",
-            "--write-reports",
-          ],
-          { cwd: REPO, stdio: ["ignore", out, "pipe"], encoding: "utf8", timeout: 600_000 },
-        );
-        closeSync(out);
-        const seconds = (performance.now() - start) / 1000;
-        const maxRssKiB = Number(/maxrss-kib=(\d+)/.exec(child.stderr)?.[1]);
-        const doc = JSON.parse(readFileSync(outFile, "utf8"));
-        return { status: child.status, stderr: child.stderr, seconds, maxRssKiB, doc };
-      };
-      const free = runCliChild([]);
-      // A hard cap on V8's heap: were memory to grow with the cluster, this run would die.
-      const capped = runCliChild(["--max-old-space-size=96"]);
-      rmSync(dir, { recursive: true, force: true });
+      closeSync(out);
+      const seconds = (performance.now() - start) / 1000;
+      const maxRssKiB = Number(/maxrss-kib=(\d+)/.exec(child.stderr)?.[1]);
+      const doc = JSON.parse(readFileSync(outFile, "utf8"));
+      return { status: child.status, stderr: child.stderr, seconds, maxRssKiB, doc };
+    };
+    const free = runCliChild([]);
+    // A hard cap on V8's heap: were memory to grow with the cluster, this run would die.
+    const capped = runCliChild(["--max-old-space-size=96"]);
+    rmSync(dir, { recursive: true, force: true });
 
-      const deployments = result.tally.kinds.get("Deployment");
-      const replicaSets = result.tally.kinds.get("ReplicaSet");
-      const numbers = {
-        deployments: deployments?.listed,
-        replicaSets: replicaSets?.listed,
-        objectsListed: [...result.tally.kinds.values()].reduce((s, k) => s + k.listed, 0),
-        findings: found,
-        seedSeconds: Number(seedSeconds.toFixed(1)),
-        inProcessAuditSeconds: Number(inProcessSeconds.toFixed(2)),
-        inProcessRssBaselineMiB: Math.round(baseline / 2 ** 20),
-        inProcessRssPeakMiB: Math.round(peak / 2 ** 20),
-        cliWallSeconds: Number(free.seconds.toFixed(2)),
-        cliMaxRssMiB: Math.round(free.maxRssKiB / 1024),
-        cliHeapCapped96MiBWallSeconds: Number(capped.seconds.toFixed(2)),
-        cliHeapCapped96MiBMaxRssMiB: Math.round(capped.maxRssKiB / 1024),
-        cliFindingsStreamed: free.doc.findings.length,
-        cliReports: free.doc.reports,
-      };
-      console.log(`audit scale test: ${JSON.stringify(numbers, null, 2)}`);
-      writeFileSync(join(RUN_DIR, "audit-scale.json"), `${JSON.stringify(numbers, null, 2)}\n`);
+    const deployments = result.tally.kinds.get("Deployment");
+    const replicaSets = result.tally.kinds.get("ReplicaSet");
+    const numbers = {
+      deployments: deployments?.listed,
+      replicaSets: replicaSets?.listed,
+      objectsListed: [...result.tally.kinds.values()].reduce((s, k) => s + k.listed, 0),
+      findings: found,
+      seedSeconds: Number(seedSeconds.toFixed(1)),
+      inProcessAuditSeconds: Number(inProcessSeconds.toFixed(2)),
+      inProcessRssBaselineMiB: Math.round(baseline / 2 ** 20),
+      inProcessRssPeakMiB: Math.round(peak / 2 ** 20),
+      cliWallSeconds: Number(free.seconds.toFixed(2)),
+      cliMaxRssMiB: Math.round(free.maxRssKiB / 1024),
+      cliHeapCapped96MiBWallSeconds: Number(capped.seconds.toFixed(2)),
+      cliHeapCapped96MiBMaxRssMiB: Math.round(capped.maxRssKiB / 1024),
+      cliFindingsStreamed: free.doc.findings.length,
+      cliReports: free.doc.reports,
+    };
+    console.log(`audit scale test: ${JSON.stringify(numbers, null, 2)}`);
+    writeFileSync(join(RESULTS_DIR, "audit-scale.json"), `${JSON.stringify(numbers, null, 2)}\n`);
 
-      expect(free.status, free.stderr).toBe(1);
-      expect(capped.status, capped.stderr).toBe(1);
-      expect(deployments?.listed).toBeGreaterThanOrEqual(SCALE_NAMESPACES * SCALE_PER_NAMESPACE);
-      expect(replicaSets?.coveredByOwner).toBeGreaterThanOrEqual(
-        SCALE_NAMESPACES * SCALE_PER_NAMESPACE,
-      );
-      expect(free.doc.findings.length).toBe(found);
-      expect(capped.doc.findings.length).toBe(found);
-    },
-    900_000,
-  );
+    expect(free.status, free.stderr).toBe(1);
+    expect(capped.status, capped.stderr).toBe(1);
+    expect(deployments?.listed).toBeGreaterThanOrEqual(SCALE_NAMESPACES * SCALE_PER_NAMESPACE);
+    expect(replicaSets?.coveredByOwner).toBeGreaterThanOrEqual(
+      SCALE_NAMESPACES * SCALE_PER_NAMESPACE,
+    );
+    expect(free.doc.findings.length).toBe(found);
+    expect(capped.doc.findings.length).toBe(found);
+  }, 900_000);
 });

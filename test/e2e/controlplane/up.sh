@@ -177,6 +177,33 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# HOOK POINT: everything after the bare control plane (e.g. starting
+# `tollgate serve` and applying the webhook manifests) goes here.
+#
+# Runs TOLLGATE_E2E_UP_HOOK (if set and executable) with the env file already
+# sourced, so it sees KUBECONFIG, TOLLGATE_E2E_APISERVER_PORT,
+# TOLLGATE_E2E_WEBHOOK_CERT/KEY, TOLLGATE_E2E_CA_CERT, TOLLGATE_E2E_PID_DIR...
+# Contract for the hook:
+#   - start long-running processes detached (setsid ... </dev/null >log 2>&1 &)
+#     and write their pid to "$TOLLGATE_E2E_PID_DIR/<name>.pid" (line 1: pid,
+#     optional line 2: absolute path of the executable, used to guard against
+#     pid reuse). down.sh stops every pid file there, before kube-apiserver.
+#   - write logs to "$TOLLGATE_E2E_LOG_DIR"; listen on 127.0.0.1 only.
+#   - exit non-zero on failure: up.sh then fails and stops everything.
+# To hard-wire the steps instead, replace the body of this function.
+after_control_plane_ready() {
+  local hook="${TOLLGATE_E2E_UP_HOOK:-}"
+  [ -n "$hook" ] || return 0
+  [ -x "$hook" ] || die "TOLLGATE_E2E_UP_HOOK=$hook is not executable"
+  log "running hook $hook"
+  (
+    # shellcheck disable=SC1090
+    . "$env_file"
+    "$hook" 9>&-
+  )
+}
+
+# ---------------------------------------------------------------------------
 # already running?
 
 # One up.sh at a time per state directory (e.g. parallel test workers).
@@ -190,6 +217,8 @@ if pid_alive "$pid_dir/etcd.pid" && pid_alive "$pid_dir/kube-apiserver.pid" && [
   apiserver_port="$(. "$env_file"; echo "$TOLLGATE_E2E_APISERVER_PORT")"
   if readyz; then
     log "already running"
+    # The hook is idempotent: it restarts what it owns only when outdated or dead.
+    after_control_plane_ready
     print_summary
     exit 0
   fi
@@ -414,32 +443,6 @@ until kubectl get namespace default -o name >/dev/null 2>&1; do
 done
 kubectl get namespaces >/dev/null
 
-# ---------------------------------------------------------------------------
-# HOOK POINT: everything after the bare control plane (e.g. starting
-# `tollgate serve` and applying the webhook manifests) goes here.
-#
-# Runs TOLLGATE_E2E_UP_HOOK (if set and executable) with the env file already
-# sourced, so it sees KUBECONFIG, TOLLGATE_E2E_APISERVER_PORT,
-# TOLLGATE_E2E_WEBHOOK_CERT/KEY, TOLLGATE_E2E_CA_CERT, TOLLGATE_E2E_PID_DIR...
-# Contract for the hook:
-#   - start long-running processes detached (setsid ... </dev/null >log 2>&1 &)
-#     and write their pid to "$TOLLGATE_E2E_PID_DIR/<name>.pid" (line 1: pid,
-#     optional line 2: absolute path of the executable, used to guard against
-#     pid reuse). down.sh stops every pid file there, before kube-apiserver.
-#   - write logs to "$TOLLGATE_E2E_LOG_DIR"; listen on 127.0.0.1 only.
-#   - exit non-zero on failure: up.sh then fails and stops everything.
-# To hard-wire the steps instead, replace the body of this function.
-after_control_plane_ready() {
-  local hook="${TOLLGATE_E2E_UP_HOOK:-}"
-  [ -n "$hook" ] || return 0
-  [ -x "$hook" ] || die "TOLLGATE_E2E_UP_HOOK=$hook is not executable"
-  log "running hook $hook"
-  (
-    # shellcheck disable=SC1090
-    . "$env_file"
-    "$hook" 9>&-
-  )
-}
 after_control_plane_ready
 
 trap - EXIT
