@@ -40,7 +40,7 @@ export interface FixedText {
 export interface FixOptions {
   set: PolicySet;
   /** Namespace assumed for namespaced objects that set none. */
-  namespace: string;
+  namespace: string | undefined;
 }
 
 const TO_JS = { maxAliasCount: 100 } as const;

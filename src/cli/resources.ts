@@ -43,8 +43,15 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   "VolumeAttachment",
 ]);
 
-/** The namespace kubectl would create the object in, or undefined for cluster-scoped kinds. */
-export function namespaceFor(object: KubeObject, defaultNamespace: string): string | undefined {
+/**
+ * The namespace the object is evaluated in: its own, else `--namespace` when
+ * given (as `kubectl apply -n` would), else none — a manifest that leaves the
+ * namespace to the deploy step is not judged as if it went to `default`.
+ */
+export function namespaceFor(
+  object: KubeObject,
+  defaultNamespace: string | undefined,
+): string | undefined {
   if (typeof object.kind === "string" && CLUSTER_SCOPED_KINDS.has(object.kind)) {
     return object.metadata?.namespace;
   }
@@ -52,14 +59,17 @@ export function namespaceFor(object: KubeObject, defaultNamespace: string): stri
 }
 
 /** The CREATE request the API server would send for this object. */
-export function admissionInputFor(object: KubeObject, defaultNamespace: string): AdmissionInput {
+export function admissionInputFor(
+  object: KubeObject,
+  defaultNamespace: string | undefined,
+): AdmissionInput {
   return inputFromObject(object, {
     operation: "CREATE",
     namespace: namespaceFor(object, defaultNamespace),
   });
 }
 
-export function resourceFor(object: KubeObject, defaultNamespace: string): ResourceRef {
+export function resourceFor(object: KubeObject, defaultNamespace: string | undefined): ResourceRef {
   return resourceOf(object, namespaceFor(object, defaultNamespace));
 }
 

@@ -175,7 +175,7 @@ metadata:
 
     const table = await tollgate(["test", "-"], { stdin: helm });
     expect(table.stdout).toContain(
-      "Pod default/shop-debug  (<stdin>, document 2, template shop/templates/pod.yaml)",
+      "Pod shop-debug  (<stdin>, document 2, template shop/templates/pod.yaml)",
     );
   });
 
@@ -239,11 +239,17 @@ metadata:
     );
   });
 
-  it("assumes --namespace (default: default) for namespaced objects without one", async () => {
+  it("leaves objects without a namespace unplaced unless --namespace is given", async () => {
     const dir = workspace({ "pod.yaml": privilegedPod("p").replace("  namespace: apps\n", "") });
     const file = join(dir, "pod.yaml");
-    const byDefault = parseJson((await tollgate(["test", "-o", "json", file])).stdout);
-    expect(byDefault[0]?.resource.namespace).toBe("default");
+    const unplaced = parseJson((await tollgate(["test", "-o", "json", file])).stdout);
+    expect(unplaced[0]?.resource.namespace).toBeNull();
+    expect(unplaced[0]?.violations.map((v) => v.policy)).not.toContain("default-namespace");
+    const inDefault = parseJson(
+      (await tollgate(["test", "-o", "json", "-n", "default", file])).stdout,
+    );
+    expect(inDefault[0]?.resource.namespace).toBe("default");
+    expect(inDefault[0]?.violations.map((v) => v.policy)).toContain("default-namespace");
     const exempt = await tollgate(["test", "-n", "kube-system", file]);
     expect(exempt.code).toBe(0);
   });

@@ -10,7 +10,7 @@ import { describeResource } from "../resources.js";
 export interface FixCommandOptions {
   inputs: readonly string[];
   config?: string | undefined;
-  namespace: string;
+  namespace?: string | undefined;
   /** `write` rewrites files in place; `stdout` prints the result (the default). */
   output: "write" | "stdout";
 }
@@ -81,7 +81,7 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
 
 interface FixFlags {
   config?: string;
-  namespace: string;
+  namespace?: string | undefined;
   write?: boolean;
   stdout?: boolean;
 }
@@ -96,8 +96,7 @@ export function register(program: Command): void {
     .option("-c, --config <file>", "PolicySet file to apply over the shipped policies")
     .option(
       "-n, --namespace <namespace>",
-      "namespace for namespaced objects that do not set one",
-      "default",
+      "namespace for namespaced objects that set none, as kubectl apply -n would (default: none)",
     )
     .addOption(new Option("-w, --write", "rewrite changed files in place").conflicts("stdout"))
     .addOption(new Option("--stdout", "print the fixed manifests to stdout (the default)"))

@@ -15,7 +15,7 @@ export interface TestOptions {
   config?: string | undefined;
   format: Format;
   /** Namespace assumed for namespaced objects that set none, as kubectl does. */
-  namespace: string;
+  namespace?: string | undefined;
 }
 
 /**
@@ -62,7 +62,7 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
 interface TestFlags {
   config?: string;
   format: Format;
-  namespace: string;
+  namespace?: string | undefined;
 }
 
 export function register(program: Command): void {
@@ -78,8 +78,7 @@ export function register(program: Command): void {
     )
     .option(
       "-n, --namespace <namespace>",
-      "namespace for namespaced objects that do not set one",
-      "default",
+      "namespace for namespaced objects that set none, as kubectl apply -n would (default: none)",
     )
     .addHelpText(
       "after",
