@@ -1,33 +1,35 @@
-import { readFileSync } from "node:fs";
 import type { Server as HttpsServer } from "node:https";
 import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
-import { registry as policyRegistry } from "../../policies/index.js";
 import { clusterNamespaceDirectory } from "../cluster/namespaces.js";
 import type { NamespaceDirectory } from "../engine/index.js";
-import {
-  type LoadedPolicy,
-  loadDeclarations,
-  loadPolicySetFile,
-  PolicyLoadError,
-  type ResolvedPolicySet,
-} from "../policyset/index.js";
-import { FileTlsSource, type TlsReloadEvent } from "../tls/files.js";
-import { ensureLocalCertificates, localHosts } from "../tls/local.js";
-import type { TlsMaterial, TlsSource } from "../tls/source.js";
-import { type FileWatch, watchFiles } from "../tls/watch.js";
+import type { ResolvedPolicySet } from "../policyset/index.js";
+import type { TlsSource } from "../tls/source.js";
 import { buildApp, DEFAULT_REQUEST_TIMEOUT_MS } from "./app.js";
-import { createReadiness } from "./health.js";
+import { type Companion, type RunningCompanion, startCompanions } from "./companions.js";
+import { createReadiness, type Readiness } from "./health.js";
 import { createLogger } from "./logger.js";
 import { defaultModeOnly, labelModeResolver } from "./mode.js";
+import { type LivePolicies, loadPolicies } from "./policies.js";
+import {
+  followCertificates,
+  type OpenedTls,
+  openTlsSource,
+  resolveServingCertificate,
+  type ServingCertificate,
+  secureOptionsOf,
+} from "./serving-tls.js";
+import { createShutdown, type Shutdown } from "./shutdown.js";
+import { handleSignals } from "./signals.js";
+
+export type { Companion, CompanionContext } from "./companions.js";
+export { DEFAULT_STATE_DIR, type ServingCertificate, TLS_MIN_VERSION } from "./serving-tls.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8443;
-export const DEFAULT_STATE_DIR = ".tollgate";
 export const DEFAULT_DRAIN_DELAY_MS = 5_000;
-export const TLS_MIN_VERSION = "TLSv1.2";
 
 export interface ServeOptions {
   /** PolicySet file; watched and reloaded when it changes. */
@@ -59,26 +61,6 @@ export interface ServeOptions {
   companions?: readonly Companion[];
 }
 
-/** What a companion (such as the background audit) may use of the running server. */
-export interface CompanionContext {
-  /** The current policy set; it changes when the config file is reloaded. */
-  policies: () => ResolvedPolicySet;
-  registry: Registry;
-  logger: Logger;
-}
-
-export type Companion = (context: CompanionContext) => { stop(): Promise<void> };
-
-export interface ServingCertificate {
-  /** Unset when the certificate comes from a TlsSource that is not files. */
-  certFile: string | undefined;
-  keyFile: string | undefined;
-  /** Set when Tollgate generated a development CA. */
-  caFile: string | undefined;
-  /** False when an earlier run's development certificate was reused. */
-  generated: boolean;
-}
-
 export interface RunningServer {
   app: FastifyInstance;
   host: string;
@@ -93,38 +75,35 @@ export interface RunningServer {
   closed: Promise<void>;
 }
 
-async function servingCertificate(
-  options: ServeOptions,
-  host: string,
-  logger: Logger,
-): Promise<ServingCertificate> {
-  if (options.tls) {
-    return { certFile: undefined, keyFile: undefined, caFile: undefined, generated: false };
-  }
-  if (options.certFile && options.keyFile) {
-    return {
-      certFile: resolve(options.certFile),
-      keyFile: resolve(options.keyFile),
-      caFile: undefined,
-      generated: false,
-    };
-  }
-  if (options.certFile || options.keyFile) {
-    throw new Error("--cert and --key go together: give both or neither");
-  }
-  const directory = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
-  const local = await ensureLocalCertificates(directory, localHosts(host));
-  logger.info(
-    { caFile: local.caFile, hosts: local.hosts, generated: local.generated },
-    local.generated
-      ? "generated a development CA and serving certificate"
-      : "reusing the development certificate",
-  );
+/** ServeOptions with their defaults applied. */
+interface Settings {
+  logger: Logger;
+  host: string;
+  requestTimeoutMs: number;
+  drainDelayMs: number;
+  debounceMs: number;
+  configFile: string | undefined;
+}
+
+/** What startServer builds before it listens. */
+interface Webhook {
+  app: FastifyInstance;
+  server: HttpsServer;
+  registry: Registry;
+  readiness: Readiness;
+  policies: LivePolicies;
+  tls: OpenedTls;
+  directory: NamespaceDirectory | undefined;
+}
+
+function settingsOf(options: ServeOptions): Settings {
   return {
-    certFile: local.certFile,
-    keyFile: local.keyFile,
-    caFile: local.caFile,
-    generated: local.generated,
+    logger: options.logger ?? createLogger(),
+    host: options.host ?? DEFAULT_HOST,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    drainDelayMs: options.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS,
+    debounceMs: options.watchDebounceMs ?? 200,
+    configFile: options.config ? resolve(options.config) : undefined,
   };
 }
 
@@ -147,60 +126,123 @@ function namespaceDirectory(
   });
 }
 
-/** Watches the PolicySet file and swaps the policy set when a valid new one appears. */
-function watchPolicySet(
-  file: string,
-  declarations: readonly LoadedPolicy[],
-  swap: (next: ResolvedPolicySet) => void,
-  logger: Logger,
-  onResult: (ok: boolean) => void,
-  debounceMs: number,
-): FileWatch {
-  let lastText = readText(file);
-  return watchFiles(
-    [file],
-    () => {
-      const text = readText(file);
-      if (text === undefined || text === lastText) return;
-      lastText = text;
-      try {
-        const next = loadPolicySetFile(declarations, file);
-        swap(next);
-        onResult(true);
-        logger.info(
-          { file, policies: next.set.policies.length, defaultMode: next.settings.defaultMode },
-          "policy set reloaded",
-        );
-      } catch (error) {
-        onResult(false);
-        if (error instanceof PolicyLoadError) {
-          logger.error(
-            { file: error.file, field: error.field || undefined, problem: error.problem },
-            `policy set not reloaded, the previous one stays in force: ${error.message}`,
-          );
-        } else {
-          logger.error(
-            { file, error: (error as Error).message },
-            "policy set not reloaded, the previous one stays in force",
-          );
-        }
-      }
-    },
-    { debounceMs },
-  );
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 function urlOf(host: string, port: number): string {
   const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return `https://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+}
+
+/** The Fastify app, with the certificate source's first pair, ready to listen. */
+function buildWebhook(
+  options: ServeOptions,
+  settings: Settings,
+  policies: LivePolicies,
+  certificate: ServingCertificate,
+): Webhook {
+  const { logger } = settings;
+  const tls = openTlsSource(options.tls, certificate, settings.debounceMs);
+  const material = tls.source.current();
+  const directory = namespaceDirectory(options.namespaces, logger);
+  const readiness = createReadiness();
+  const registry = new Registry();
+  const app = buildApp({
+    policies: policies.current,
+    logger,
+    registry,
+    resolveMode: directory ? labelModeResolver(directory, logger) : defaultModeOnly,
+    readiness,
+    bodyLimit: options.bodyLimit,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    https: secureOptionsOf(material),
+  });
+  const server = app.server as HttpsServer;
+  return { app, server, registry, readiness, policies, tls, directory };
+}
+
+/**
+ * Follows new certificates and PolicySet versions while serving. Returns
+ * what closes everything the webhook holds open.
+ */
+function watchForChanges(webhook: Webhook, options: ServeOptions, settings: Settings): () => void {
+  const { logger, debounceMs } = settings;
+  const { metrics } = webhook.app.tollgate;
+  const managed = options.tls !== undefined;
+  const stopCertificate = followCertificates(webhook.tls, webhook.server, metrics, logger, managed);
+  const configWatch = webhook.policies.watch(
+    logger,
+    (ok) => metrics.reloads.inc({ source: "policyset", result: ok ? "success" : "failure" }),
+    debounceMs,
+  );
+  return () => {
+    stopCertificate();
+    webhook.tls.source.close();
+    configWatch?.close();
+    webhook.directory?.close();
+  };
+}
+
+/** Listens, or releases what was opened and rethrows; returns the bound port. */
+async function listen(
+  webhook: Webhook,
+  host: string,
+  port: number | undefined,
+  release: () => void,
+): Promise<number> {
+  try {
+    await webhook.app.listen({ host, port: port ?? DEFAULT_PORT });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const address = webhook.server.address();
+  return typeof address === "object" && address ? address.port : (port ?? 0);
+}
+
+function logListening(
+  logger: Logger,
+  url: string,
+  policies: ResolvedPolicySet,
+  certificate: ServingCertificate,
+): void {
+  logger.info(
+    {
+      url,
+      policySet: policies.source,
+      policies: policies.set.policies.length,
+      defaultMode: policies.settings.defaultMode,
+      certFile: certificate.certFile ?? "(managed)",
+    },
+    "listening",
+  );
+}
+
+/**
+ * Shutdown wired to the webhook, and to SIGTERM and SIGINT unless turned
+ * off, with `release`, which closes everything opened so far.
+ */
+function prepareShutdown(
+  webhook: Webhook,
+  options: ServeOptions,
+  settings: Settings,
+  stopWatching: () => void,
+  companions: () => readonly RunningCompanion[],
+): { lifecycle: Shutdown; release: () => void } {
+  let removeSignals = () => {};
+  const release = () => {
+    stopWatching();
+    removeSignals();
+  };
+  const lifecycle = createShutdown({
+    app: webhook.app,
+    server: webhook.server,
+    readiness: webhook.readiness,
+    logger: settings.logger,
+    drainDelayMs: settings.drainDelayMs,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    companions,
+    release,
+  });
+  if (options.signals !== false) removeSignals = handleSignals(lifecycle, settings.logger);
+  return { lifecycle, release };
 }
 
 /**
@@ -209,178 +251,38 @@ function urlOf(host: string, port: number): string {
  * listens. Returns once the listener is up.
  */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger();
-  const host = options.host ?? DEFAULT_HOST;
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const drainDelayMs = options.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS;
-  const debounceMs = options.watchDebounceMs ?? 200;
-  const configFile = options.config ? resolve(options.config) : undefined;
-
-  const declarations = loadDeclarations(policyRegistry);
-  let policies = loadPolicySetFile(declarations, configFile);
-
-  const certificate = await servingCertificate(options, host, logger);
-  // Reload events only come from file watchers, after the metrics below exist.
-  let reportTls: (event: TlsReloadEvent) => void = () => {};
-  const tls =
-    options.tls ??
-    new FileTlsSource({
-      certFile: certificate.certFile ?? "",
-      keyFile: certificate.keyFile ?? "",
-      debounceMs,
-      onReload: (event) => reportTls(event),
-    });
-  const material = tls.current();
-
-  const directory = namespaceDirectory(options.namespaces, logger);
-  const readiness = createReadiness();
-  const metricsRegistry = new Registry();
-  const app = buildApp({
-    policies: () => policies,
-    logger,
-    registry: metricsRegistry,
-    resolveMode: directory ? labelModeResolver(directory, logger) : defaultModeOnly,
-    readiness,
-    bodyLimit: options.bodyLimit,
-    requestTimeoutMs,
-    https: { cert: material.cert, key: material.key, minVersion: TLS_MIN_VERSION },
-  });
-  const { metrics } = app.tollgate;
-  const server = app.server as HttpsServer;
-
-  // Certificates: every valid new pair goes to the listener; old connections keep theirs.
-  const applyCertificate = (next: TlsMaterial) => {
-    try {
-      server.setSecureContext({ cert: next.cert, key: next.key, minVersion: TLS_MIN_VERSION });
-      if (options.tls) {
-        metrics.reloads.inc({ source: "certificate", result: "success" });
-        logger.info("serving certificate replaced");
-      }
-    } catch (error) {
-      metrics.reloads.inc({ source: "certificate", result: "failure" });
-      logger.error({ error: (error as Error).message }, "could not apply the new certificate");
-    }
-  };
-  const stopCertificate = tls.onChange(applyCertificate);
-  reportTls = (event) => {
-    metrics.reloads.inc({ source: "certificate", result: event.ok ? "success" : "failure" });
-    if (event.ok) {
-      logger.info(
-        { fingerprint: event.info.fingerprint, notAfter: event.info.notAfter.toISOString() },
-        "serving certificate reloaded",
-      );
-    } else {
-      logger.warn(
-        { file: event.error.file, problem: event.error.problem },
-        "certificate files changed but are not a usable pair yet; still serving the previous certificate",
-      );
-    }
-  };
-
-  const configWatch = configFile
-    ? watchPolicySet(
-        configFile,
-        declarations,
-        (next) => {
-          policies = next;
-        },
-        logger,
-        (ok) => metrics.reloads.inc({ source: "policyset", result: ok ? "success" : "failure" }),
-        debounceMs,
-      )
-    : undefined;
-
-  if (!directory) {
+  const settings = settingsOf(options);
+  const { logger, host } = settings;
+  const policies = loadPolicies(settings.configFile);
+  const certificate = await resolveServingCertificate(options, host, logger);
+  const webhook = buildWebhook(options, settings, policies, certificate);
+  const stopWatching = watchForChanges(webhook, options, settings);
+  if (!webhook.directory) {
     logger.info(
-      { defaultMode: policies.settings.defaultMode },
+      { defaultMode: policies.current().settings.defaultMode },
       "no cluster configured; namespaces without ?mode= use the default mode",
     );
   }
-
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((done) => {
-    resolveClosed = done;
-  });
-  let shuttingDown: Promise<void> | undefined;
-  let running: { stop(): Promise<void> }[] = [];
-
-  const release = () => {
-    stopCertificate();
-    tls.close();
-    configWatch?.close();
-    directory?.close();
-    removeSignals();
-  };
-
-  const shutdown = (reason: string): Promise<void> => {
-    if (shuttingDown) return shuttingDown;
-    shuttingDown = (async () => {
-      readiness.beginShutdown();
-      logger.info({ reason, drainDelayMs }, "shutting down: /readyz now fails; draining");
-      if (drainDelayMs > 0) await new Promise((done) => setTimeout(done, drainDelayMs));
-      // Requests still in flight get their full timeout, then their connections go.
-      const force = setTimeout(() => server.closeAllConnections(), requestTimeoutMs + 1_000);
-      force.unref();
-      try {
-        await Promise.all(running.map((companion) => companion.stop()));
-        await app.close();
-      } finally {
-        clearTimeout(force);
-        release();
-        logger.info({ reason }, "stopped");
-        resolveClosed();
-      }
-    })();
-    return shuttingDown;
-  };
-
-  const signalHandlers: [NodeJS.Signals, () => void][] = [];
-  function removeSignals() {
-    for (const [signal, handler] of signalHandlers) process.off(signal, handler);
-  }
-  if (options.signals !== false) {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      const handler = () => {
-        if (shuttingDown) {
-          logger.warn({ signal }, "second signal while draining; exiting now");
-          process.exit(1);
-        }
-        void shutdown(signal);
-      };
-      signalHandlers.push([signal, handler]);
-      process.on(signal, handler);
-    }
-  }
-
-  try {
-    await app.listen({ host, port: options.port ?? DEFAULT_PORT });
-  } catch (error) {
-    release();
-    throw error;
-  }
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : (options.port ?? 0);
-  const context = { policies: () => policies, registry: metricsRegistry, logger };
-  running = (options.companions ?? []).map((start) => start(context));
-  logger.info(
-    {
-      url: urlOf(host, port),
-      policySet: policies.source,
-      policies: policies.set.policies.length,
-      defaultMode: policies.settings.defaultMode,
-      certFile: certificate.certFile ?? "(managed)",
-    },
-    "listening",
+  let running: RunningCompanion[] = [];
+  const { lifecycle, release } = prepareShutdown(
+    webhook,
+    options,
+    settings,
+    stopWatching,
+    () => running,
   );
-
+  const port = await listen(webhook, host, options.port, release);
+  const context = { policies: policies.current, registry: webhook.registry, logger };
+  running = startCompanions(options.companions ?? [], context);
+  logListening(logger, urlOf(host, port), policies.current(), certificate);
   return {
-    app,
+    app: webhook.app,
     host,
     port,
     url: urlOf(host, port),
     certificate,
-    policies: () => policies,
-    shutdown,
-    closed,
+    policies: policies.current,
+    shutdown: lifecycle.shutdown,
+    closed: lifecycle.closed,
   };
 }

@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import { registry as policyRegistry } from "../../policies/index.js";
+import {
+  type LoadedPolicy,
+  loadDeclarations,
+  loadPolicySetFile,
+  PolicyLoadError,
+  type ResolvedPolicySet,
+} from "../policyset/index.js";
+import { type FileWatch, watchFiles } from "../tls/watch.js";
+
+/** The policy set in force, which a watched config file can replace while serving. */
+export interface LivePolicies {
+  current: () => ResolvedPolicySet;
+  /**
+   * Watches the config file, when there is one, and swaps in each valid new
+   * version; `onResult` hears of every reload attempt.
+   */
+  watch(logger: Logger, onResult: (ok: boolean) => void, debounceMs: number): FileWatch | undefined;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function logReloadFailure(error: unknown, file: string, logger: Logger): void {
+  if (error instanceof PolicyLoadError) {
+    logger.error(
+      { file: error.file, field: error.field || undefined, problem: error.problem },
+      `policy set not reloaded, the previous one stays in force: ${error.message}`,
+    );
+  } else {
+    logger.error(
+      { file, error: (error as Error).message },
+      "policy set not reloaded, the previous one stays in force",
+    );
+  }
+}
+
+/** Loads the changed file and swaps it in; an invalid file leaves the current set in force. */
+function reloadPolicySet(
+  file: string,
+  declarations: readonly LoadedPolicy[],
+  swap: (next: ResolvedPolicySet) => void,
+  logger: Logger,
+  onResult: (ok: boolean) => void,
+): void {
+  try {
+    const next = loadPolicySetFile(declarations, file);
+    swap(next);
+    onResult(true);
+    logger.info(
+      { file, policies: next.set.policies.length, defaultMode: next.settings.defaultMode },
+      "policy set reloaded",
+    );
+  } catch (error) {
+    onResult(false);
+    logReloadFailure(error, file, logger);
+  }
+}
+
+/** Watches the PolicySet file and swaps the policy set when a valid new one appears. */
+function watchPolicySet(
+  file: string,
+  declarations: readonly LoadedPolicy[],
+  swap: (next: ResolvedPolicySet) => void,
+  logger: Logger,
+  onResult: (ok: boolean) => void,
+  debounceMs: number,
+): FileWatch {
+  let lastText = readText(file);
+  return watchFiles(
+    [file],
+    () => {
+      const text = readText(file);
+      if (text === undefined || text === lastText) return;
+      lastText = text;
+      reloadPolicySet(file, declarations, swap, logger, onResult);
+    },
+    { debounceMs },
+  );
+}
+
+/**
+ * Loads the bundled policy declarations and the PolicySet file (or the
+ * defaults), throwing PolicyLoadError, with file and field, when unusable.
+ */
+export function loadPolicies(configFile: string | undefined): LivePolicies {
+  const declarations = loadDeclarations(policyRegistry);
+  let policies = loadPolicySetFile(declarations, configFile);
+  const swap = (next: ResolvedPolicySet) => {
+    policies = next;
+  };
+  return {
+    current: () => policies,
+    watch: (logger, onResult, debounceMs) =>
+      configFile
+        ? watchPolicySet(configFile, declarations, swap, logger, onResult, debounceMs)
+        : undefined,
+  };
+}
