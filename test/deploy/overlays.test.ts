@@ -55,8 +55,8 @@ const EXPECTED = {
   },
 } as const;
 
-/** Resources every webhook must see, as group/resource. */
-const REQUIRED_RESOURCES = [
+/** Resources every validating webhook must see, as group/resource. */
+const VALIDATED_RESOURCES = [
   "/pods",
   "/services",
   "/replicationcontrollers",
@@ -68,6 +68,35 @@ const REQUIRED_RESOURCES = [
   "batch/cronjobs",
   "networking.k8s.io/ingresses",
 ];
+
+/**
+ * Exactly what the mutating webhook intercepts, as group/resource: operations.
+ * Pods and Jobs only on CREATE (their pod spec is immutable afterwards); no
+ * ReplicaSets (a mutated ReplicaSet no longer matches its Deployment's
+ * template, and the Deployment controller creates new ones in a loop); no
+ * Services or Ingresses (no mutation applies to them).
+ */
+const MUTATED_RESOURCES: Record<string, string[]> = {
+  "/pods": ["CREATE"],
+  "/replicationcontrollers": ["CREATE", "UPDATE"],
+  "apps/deployments": ["CREATE", "UPDATE"],
+  "apps/statefulsets": ["CREATE", "UPDATE"],
+  "apps/daemonsets": ["CREATE", "UPDATE"],
+  "batch/jobs": ["CREATE"],
+  "batch/cronjobs": ["CREATE", "UPDATE"],
+};
+
+/** group/resource: operations, failing on a resource that two rules name. */
+function operationsOf(w: RenderedWebhook): Record<string, string[]> {
+  const operations: Record<string, string[]> = {};
+  for (const rule of w.rules) {
+    for (const resource of rule.apiGroups.flatMap((g) => rule.resources.map((r) => `${g}/${r}`))) {
+      expect(operations[resource], `${w.name} ${resource} in two rules`).toBeUndefined();
+      operations[resource] = rule.operations;
+    }
+  }
+  return operations;
+}
 
 function resourcesOf(w: RenderedWebhook): string[] {
   return w.rules.flatMap((r) =>
@@ -142,10 +171,12 @@ describe.each(ALL)("%s", (dir) => {
     }
   });
 
-  it("intercepts the workload, Service and Ingress kinds and nothing noisy", () => {
+  it("validates the workload, Service and Ingress kinds and nothing noisy", () => {
     for (const w of webhooks) {
       const resources = resourcesOf(w);
-      expect(resources, w.name).toEqual(expect.arrayContaining(REQUIRED_RESOURCES));
+      if (w.kind === "ValidatingWebhookConfiguration") {
+        expect(resources, w.name).toEqual(expect.arrayContaining(VALIDATED_RESOURCES));
+      }
       for (const resource of resources) {
         expect(resource, w.name).not.toMatch(
           /\/(events|leases|configmaps|secrets|\*)$|\/(status|scale|binding|eviction)$/,
@@ -157,13 +188,25 @@ describe.each(ALL)("%s", (dir) => {
         }
       }
       for (const rule of w.rules) {
-        expect(rule.operations, w.name).toEqual(["CREATE", "UPDATE"]);
+        if (w.kind === "ValidatingWebhookConfiguration") {
+          expect(rule.operations, w.name).toEqual(["CREATE", "UPDATE"]);
+        }
         expect(rule.scope, w.name).toBe("Namespaced");
       }
     }
     expect(resourcesOf(webhook(objects, "enforce.tollgate.dev"))).toContain(
       "/pods/ephemeralcontainers",
     );
+  });
+
+  it("mutates only the workloads it can patch safely: no ReplicaSets, Services or Ingresses", () => {
+    const mutate = webhook(objects, "mutate.tollgate.dev");
+    expect(operationsOf(mutate)).toEqual(MUTATED_RESOURCES);
+    const resources = resourcesOf(mutate);
+    for (const left of ["apps/replicasets", "/services", "networking.k8s.io/ingresses"]) {
+      expect(resources).not.toContain(left);
+    }
+    for (const rule of mutate.rules) expect(rule.apiVersions).toEqual(["v1"]);
   });
 
   it("sends each namespace to at most one validating webhook", () => {

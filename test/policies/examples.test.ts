@@ -65,9 +65,13 @@ describe.each(shippedPolicies().map((p) => [p.declaration.id, p.declaration.type
         expect(patch.length).toBeGreaterThan(0);
         const once = jsonpatch.applyPatch(structuredClone(object), patch, true, false).newDocument;
         expect(withoutTestAnnotations(once)).toEqual(withoutTestAnnotations(mutated[index] ?? {}));
-        // The same patch applied again changes nothing, and the result needs no patch.
-        const twice = jsonpatch.applyPatch(structuredClone(once), patch, true, false).newDocument;
-        expect(twice).toEqual(once);
+        // The same patch applied again changes nothing (a `remove` cannot be
+        // applied twice, so patches with one rely on the next check alone), and
+        // the result needs no patch, which is what a reinvocation sees.
+        if (patch.every((op) => op.op !== "remove")) {
+          const twice = jsonpatch.applyPatch(structuredClone(once), patch, true, false).newDocument;
+          expect(twice).toEqual(once);
+        }
         expect(run(set, once, { phase: "mutate" }).patch).toEqual([]);
       },
     );
