@@ -1,12 +1,10 @@
 import { z } from "zod";
 import {
-  CONFINING_PROFILE_TYPES,
+  type ContainerTarget,
   containersOf,
   definePolicy,
-  effectiveSetting,
   type Finding,
-  inheritedFromPod,
-  toFieldPath,
+  unconfinedProfileFindings,
 } from "../../src/engine/index.js";
 
 /** The annotations Kubernetes used before the appArmorProfile field; still honoured. */
@@ -21,34 +19,35 @@ export default definePolicy({
   scope: "pod",
   parameters: z.object({}).strict(),
   validate(pod) {
-    const findings: Finding[] = [];
-    const containers = containersOf(pod);
-    for (const c of containers) {
-      const profile = effectiveSetting(pod, c, "appArmorProfile");
-      if (profile.value === undefined) continue;
-      const type = profile.value?.type;
-      if (typeof type === "string" && CONFINING_PROFILE_TYPES.includes(type)) continue;
-      const path = [...profile.path, "type"];
-      const shown = type === undefined ? "no type" : `type ${JSON.stringify(type)}`;
-      findings.push({
-        message: inheritedFromPod(c, profile)
-          ? `inherits an AppArmor profile with ${shown} from the pod (${toFieldPath(path)}); set it to RuntimeDefault, or give the container its own RuntimeDefault or Localhost profile`
+    const findings: Finding[] = unconfinedProfileFindings(
+      pod,
+      "appArmorProfile",
+      ({ shown, inheritedFrom }) =>
+        inheritedFrom
+          ? `inherits an AppArmor profile with ${shown} from the pod (${inheritedFrom}); set it to RuntimeDefault, or give the container its own RuntimeDefault or Localhost profile`
           : `sets an AppArmor profile with ${shown}, which removes the runtime's confinement; set securityContext.appArmorProfile.type to RuntimeDefault, or Localhost with a profile loaded on the nodes`,
-        path,
-        container: c,
-      });
-    }
+    );
+    // Looked up by name once, not per annotation: both lists come from the request.
+    let byName: Map<string, ContainerTarget> | undefined;
     for (const [key, raw] of Object.entries(pod.metadata.annotations ?? {})) {
       if (!key.startsWith(ANNOTATION_PREFIX)) continue;
       const value = String(raw);
       if (confiningAnnotation(value)) continue;
+      byName ??= firstByName(containersOf(pod));
       const name = key.slice(ANNOTATION_PREFIX.length);
       findings.push({
         message: `has annotation ${key}: ${JSON.stringify(value)}, which runs the container without AppArmor confinement; remove the annotation or set it to runtime/default or localhost/<profile>`,
         path: [...pod.metadataPath, "annotations", key],
-        container: containers.find((c) => c.name === name),
+        container: byName.get(name),
       });
     }
     return findings;
   },
 });
+
+/** The first container of each name, as `Array.find` would pick it. */
+function firstByName(containers: readonly ContainerTarget[]): Map<string, ContainerTarget> {
+  const byName = new Map<string, ContainerTarget>();
+  for (const c of containers) if (!byName.has(c.name)) byName.set(c.name, c);
+  return byName;
+}

@@ -20,16 +20,26 @@ function isWithinDomain(host: string, domain: string): boolean {
   return h === d || h.endsWith(`.${d}`);
 }
 
-/** A TLS host covers a rule host exactly, or through a wildcard of exactly one label. */
-function tlsCovers(tlsHost: string, host: string): boolean {
-  const t = normalize(tlsHost);
-  const h = normalize(host);
-  if (t === h) return true;
-  if (!t.startsWith("*.")) return false;
-  const parent = t.slice(1);
-  if (!h.endsWith(parent)) return false;
-  const label = h.slice(0, -parent.length);
-  return label !== "" && !label.includes(".");
+/**
+ * Whether a rule host is covered by a TLS host: exactly, or through a
+ * wildcard of exactly one label. The TLS hosts are indexed once, so checking
+ * every rule costs one lookup each rather than a pass over every TLS host:
+ * both lists come from the request and may be long.
+ */
+function tlsCoverage(tlsHosts: readonly string[]): (host: string) => boolean {
+  const exact = new Set<string>();
+  // `*.example.com` is stored as `.example.com`, the part after the one label it stands for.
+  const wildcardParents = new Set<string>();
+  for (const t of tlsHosts.map(normalize)) {
+    exact.add(t);
+    if (t.startsWith("*.")) wildcardParents.add(t.slice(1));
+  }
+  return (host) => {
+    const h = normalize(host);
+    if (exact.has(h)) return true;
+    const dot = h.indexOf(".");
+    return dot > 0 && wildcardParents.has(h.slice(dot));
+  };
 }
 
 function tlsHostsOf(tls: unknown): string[] {
@@ -66,7 +76,7 @@ export default definePolicy({
         path: ["spec", "defaultBackend"],
       });
     }
-    const tlsHosts = tlsHostsOf(spec.tls);
+    const coveredByTls = tlsCoverage(tlsHostsOf(spec.tls));
     const rules = Array.isArray(spec.rules) ? spec.rules : [];
     rules.forEach((rule: unknown, index) => {
       const path = ["spec", "rules", index, "host"];
@@ -92,7 +102,7 @@ export default definePolicy({
           path,
         });
       }
-      if (params.requireTls && !tlsHosts.some((t) => tlsCovers(t, host))) {
+      if (params.requireTls && !coveredByTls(host)) {
         findings.push({
           message: `host "${host}" is served without TLS; list it in the hosts of a spec.tls entry whose secretName holds a certificate for it`,
           path,

@@ -3,17 +3,6 @@ import { definePolicy, globMatcher } from "../../src/engine/index.js";
 
 const INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal";
 
-const matchers = new WeakMap<readonly string[], (value: string) => boolean>();
-
-function allowedPublic(patterns: readonly string[], key: string): boolean {
-  let matcher = matchers.get(patterns);
-  if (!matcher) {
-    matcher = globMatcher(patterns);
-    matchers.set(patterns, matcher);
-  }
-  return matcher(key);
-}
-
 export default definePolicy({
   id: "internal-load-balancer",
   scope: "object",
@@ -31,8 +20,8 @@ export default definePolicy({
     const value =
       annotations && typeof annotations === "object" ? annotations[INTERNAL] : undefined;
     if (value === "true") return [];
-    if (allowedPublic(params.allowPublic, `${resource.namespace ?? ""}/${resource.name}`))
-      return [];
+    // Compiled per call, and only for a public load balancer: those are few.
+    if (globMatcher(params.allowPublic)(`${resource.namespace ?? ""}/${resource.name}`)) return [];
     const problem =
       value === undefined
         ? `has no ${INTERNAL} annotation`

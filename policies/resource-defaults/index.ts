@@ -3,44 +3,13 @@ import {
   addIfAbsent,
   type Container,
   containersOf,
+  declaredResource,
   definePolicy,
   getAt,
   type PatchOperation,
   type Path,
+  parseQuantity,
 } from "../../src/engine/index.js";
-
-const SUFFIXES: Readonly<Record<string, number>> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  "": 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-const QUANTITY =
-  /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/;
-
-/** A Kubernetes resource quantity as a plain number, or undefined when it is not one. */
-export function parseQuantity(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== "string") return undefined;
-  const match = QUANTITY.exec(value.trim());
-  if (!match) return undefined;
-  const [, number = "", exponent, suffix = ""] = match;
-  const scale = exponent !== undefined ? 10 ** Number(exponent) : (SUFFIXES[suffix] ?? 1);
-  return Number(number) * scale;
-}
 
 const quantity = z
   .string()
@@ -76,19 +45,12 @@ const parameters = z
 type Resource = "cpu" | "memory";
 type Values = Record<string, string | number>;
 
-function declared(container: Container, kind: "requests" | "limits", resource: Resource) {
-  const value = container.resources?.[kind]?.[resource];
-  return typeof value === "number" || (typeof value === "string" && value.trim() !== "")
-    ? value
-    : undefined;
-}
-
 /**
  * The limit to add: the default, or the container's own request when that is
  * larger, so the result is always valid. Undefined when the request is unreadable.
  */
 function limitFor(container: Container, resource: Resource, fallback: string) {
-  const request = declared(container, "requests", resource);
+  const request = declaredResource(container, "requests", resource);
   if (request === undefined) return fallback;
   const requested = parseQuantity(request);
   if (requested === undefined) return undefined;
@@ -123,15 +85,16 @@ export default definePolicy({
         ["memory", p.memoryRequest],
       ] as const) {
         const unset =
-          declared(container, "requests", resource) === undefined &&
-          declared(container, "limits", resource) === undefined;
+          declaredResource(container, "requests", resource) === undefined &&
+          declaredResource(container, "limits", resource) === undefined;
         if (unset) requests[resource] = request;
       }
       for (const [resource, limit] of [
         ["memory", p.memoryLimit],
         ["cpu", p.cpuLimit],
       ] as const) {
-        if (limit === undefined || declared(container, "limits", resource) !== undefined) continue;
+        if (limit === undefined || declaredResource(container, "limits", resource) !== undefined)
+          continue;
         const value = limitFor(container, resource, limit);
         if (value !== undefined) limits[resource] = value;
       }

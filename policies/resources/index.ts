@@ -1,18 +1,13 @@
 import { z } from "zod";
 import {
-  type Container,
   containersOf,
+  declaredResource,
   definePolicy,
   type Finding,
 } from "../../src/engine/index.js";
 
 type Kind = "requests" | "limits";
 type Resource = "cpu" | "memory";
-
-function isSet(container: Container, kind: Kind, resource: Resource): boolean {
-  const value = container.resources?.[kind]?.[resource];
-  return typeof value === "number" || (typeof value === "string" && value.trim() !== "");
-}
 
 const HOW: Record<Kind, Record<Resource, string>> = {
   requests: {
@@ -41,10 +36,12 @@ export default definePolicy({
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
       if (c.group === "ephemeralContainers") continue;
+      const declares = (kind: Kind, resource: Resource) =>
+        declaredResource(c.container, kind, resource) !== undefined;
       for (const [kind, resource] of required) {
-        if (isSet(c.container, kind, resource)) continue;
+        if (declares(kind, resource)) continue;
         // The API server defaults a missing request to the limit.
-        if (kind === "requests" && isSet(c.container, "limits", resource)) continue;
+        if (kind === "requests" && declares("limits", resource)) continue;
         const what = kind === "requests" ? `${resource} request` : `${resource} limit`;
         findings.push({
           message: `has no ${what}; ${HOW[kind][resource]}`,

@@ -16,83 +16,196 @@ function compiles(source: string): boolean {
   }
 }
 
-const patterns = z.array(
-  z.string().min(1).refine(compiles, { message: "is not a valid regular expression" }),
-);
-
-const compiled = new Map<string, RegExp>();
-
-/** Case-insensitive and unanchored, so `TOKEN` matches `GITHUB_TOKEN`. */
-function regexOf(source: string): RegExp {
-  let regex = compiled.get(source);
-  if (!regex) {
-    regex = new RegExp(source, "i");
-    compiled.set(source, regex);
+/**
+ * True when a group that holds a quantifier or an alternation is itself
+ * repeated by `*`, `+` or `{…}`, as in `(a+)+`, `(.*)*`, `(\w+_?)+` or
+ * `(a|ab)*`: the shapes that make a backtracking engine take exponential time
+ * on a string that almost matches. A deliberately simple scan of the source,
+ * not a full parser: it skips escapes and character classes and reads
+ * `(?:`, `(?=`, `(?<name>` and the like as group openers, not quantifiers.
+ */
+export function repeatsQuantifiedGroup(source: string): boolean {
+  // For each open group: whether it holds a quantifier or an alternation.
+  const open: boolean[] = [];
+  let risky = false;
+  const mark = () => {
+    if (open.length > 0) open[open.length - 1] = true;
+  };
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === "\\") {
+      i++;
+    } else if (ch === "[") {
+      i++;
+      if (source[i] === "^") i++;
+      while (i < source.length && source[i] !== "]") i += source[i] === "\\" ? 2 : 1;
+    } else if (ch === "(") {
+      open.push(false);
+      if (source[i + 1] === "?") i++;
+    } else if (ch === ")") {
+      const inner = open.pop() ?? false;
+      const next = source[i + 1];
+      const repeated = next === "*" || next === "+" || next === "{";
+      if (inner && repeated) risky = true;
+      if (inner || repeated || next === "?") mark();
+    } else if (ch === "*" || ch === "+" || ch === "?" || ch === "{" || ch === "|") {
+      mark();
+    }
   }
-  return regex;
+  return risky;
 }
 
-function matchesAny(sources: readonly string[], name: string): boolean {
-  return sources.some((source) => regexOf(source).test(name));
+const patterns = z.array(
+  z
+    .string()
+    .min(1)
+    .refine(compiles, { message: "is not a valid regular expression" })
+    .refine((source) => !repeatsQuantifiedGroup(source), {
+      message:
+        "repeats a group that itself holds a quantifier or an alternation, like (a+)+ or (a|b)*, which can take exponential time; name patterns need no repeated groups: list each alternative as its own pattern",
+    }),
+);
+
+/**
+ * Env names longer than this are tested on their first this-many characters.
+ * Real names are far shorter; the cap bounds what a user-written pattern can
+ * cost on a crafted name, the patterns themselves being checked only for the
+ * worst shapes (see repeatsQuantifiedGroup).
+ */
+const NAME_LIMIT = 256;
+
+/** Case-insensitive and unanchored, so `TOKEN` matches `GITHUB_TOKEN`. */
+function compileAll(sources: readonly string[]): RegExp[] {
+  return sources.map((source) => new RegExp(source, "i"));
+}
+
+interface NameRules {
+  secret: readonly RegExp[];
+  ignored: readonly RegExp[];
+}
+
+function matchesAny(regexes: readonly RegExp[], name: string): boolean {
+  return regexes.some((regex) => regex.test(name));
 }
 
 /**
- * Values that are credentials whatever the variable is called. Each keyed
- * form skips `$(VAR)`, which Kubernetes fills in from another variable.
+ * How much of each value the credential patterns read. Evaluation is
+ * synchronous, so one large value must not stall every request behind it:
+ * the patterns below run in linear time, and the cap bounds even that to a
+ * constant per value. Credentials sit at the start of the values they are
+ * found in (a connection string, a URL, a SAS query string), and real env
+ * values are short. The PEM header is the exception: a key often follows
+ * certificates in a bundle, so it is searched for in the whole value, with a
+ * pattern that is linear there too.
  */
-const CREDENTIAL_VALUES: readonly { what: string; pattern: RegExp }[] = [
-  { what: "a PEM private key", pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----/ },
+const SCAN_LIMIT = 4096;
+
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]{0,64}PRIVATE KEY(?: BLOCK)?-----/;
+
+const AZURE_KEY =
+  /(?:^|;)\s*(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?!\$\()[^;\s]/i;
+const AZURE_SAS = /[?&]sig=(?!\$\()[^&\s]{8}/i;
+const CONNECTION_PASSWORD = /(?:^|;)\s*(?:Password|Pwd)\s*=\s*(?!\$\()[^;\s]/i;
+
+/**
+ * Values that are credentials whatever the variable is called, tested on the
+ * first SCAN_LIMIT characters. Each pattern starts at a fixed character (`;`,
+ * `?`, `&` or the start) and scans runs that cannot restart inside themselves,
+ * so none is worse than linear. Each keyed form skips `$(VAR)`, which
+ * Kubernetes fills in from another variable.
+ */
+const CREDENTIALS: readonly { what: string; foundIn: (prefix: string) => boolean }[] = [
   {
     what: "an Azure connection string carrying an account or shared access key",
-    pattern: /(?:^|;)\s*(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?!\$\()[^;\s]/i,
+    foundIn: (prefix) => AZURE_KEY.test(prefix),
   },
-  { what: "an Azure shared access signature", pattern: /[?&]sig=(?!\$\()[^&\s]{8,}/i },
+  { what: "an Azure shared access signature", foundIn: (prefix) => AZURE_SAS.test(prefix) },
   {
     what: "a connection string with a password",
-    pattern: /(?:^|;)\s*(?:Password|Pwd)\s*=\s*(?!\$\()[^;\s]/i,
+    foundIn: (prefix) => CONNECTION_PASSWORD.test(prefix),
   },
-  {
-    what: "a URL with a password in it",
-    pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:(?!\$\()[^\s/@]+@/i,
-  },
+  { what: "a URL with a password in it", foundIn: hasUrlPassword },
 ];
 
-/** `$(NAME)` anywhere: the sensitive part comes from another, checkable variable. */
+function isLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+/** `[A-Za-z0-9+.-]`, the characters of a URL scheme. */
+function isSchemeChar(code: number): boolean {
+  return (
+    isLetter(code) ||
+    (code >= 0x30 && code <= 0x39) ||
+    code === 0x2b ||
+    code === 0x2d ||
+    code === 0x2e
+  );
+}
+
+/** After `://`: a user, then `:` and a password that is not a `$(VAR)` reference, then `@`. */
+const USER_AND_PASSWORD = /^[^\s/:@]*:(?!\$\()[^\s/@]+@/;
+
+/**
+ * `scheme://user:password@`, where the scheme is the run of scheme characters
+ * right before `://` and holds a letter. Found from each `://` instead of by
+ * one unanchored pattern, which retried the scheme from every letter of a long
+ * word and took quadratic time. Each backward walk and forward match stops at
+ * the `:` or `/` of the next `://`, so the whole search is linear.
+ */
+function hasUrlPassword(text: string): boolean {
+  for (let at = text.indexOf("://"); at >= 0; at = text.indexOf("://", at + 1)) {
+    if (schemeEndsAt(text, at) && USER_AND_PASSWORD.test(text.slice(at + 3))) return true;
+  }
+  return false;
+}
+
+function schemeEndsAt(text: string, end: number): boolean {
+  for (let i = end - 1; i >= 0; i--) {
+    const code = text.charCodeAt(i);
+    if (isLetter(code)) return true;
+    if (!isSchemeChar(code)) return false;
+  }
+  return false;
+}
+
+/** What a literal value looks like when it is a credential whatever its name, else undefined. */
+export function credentialIn(value: string): string | undefined {
+  if (PEM_PRIVATE_KEY.test(value)) return "a PEM private key";
+  const prefix = value.slice(0, SCAN_LIMIT);
+  return CREDENTIALS.find((c) => c.foundIn(prefix))?.what;
+}
+
+/** `$(NAME)` anywhere in the scanned prefix: the sensitive part comes from another, checkable variable. */
 const REFERENCE = /\$\([^()\s]+\)/;
 
 const FIX =
   "move it to a Kubernetes Secret read through valueFrom.secretKeyRef, or mount it from Azure Key Vault with the Secrets Store CSI driver";
 
-function check(
-  env: EnvVar,
-  params: { namePatterns: string[]; ignoredNamePatterns: string[] },
-): string | undefined {
+function check(env: EnvVar, names: () => NameRules): string | undefined {
   const value = env.value;
   if (typeof value !== "string" || value === "") return undefined;
   // The message names what the value looks like, never the value itself.
-  const credential = CREDENTIAL_VALUES.find((c) => c.pattern.test(value));
-  if (credential) return `sets a literal value that looks like ${credential.what}`;
-  const name = typeof env.name === "string" ? env.name : "";
+  const credential = credentialIn(value);
+  if (credential) return `sets a literal value that looks like ${credential}`;
+  const name = typeof env.name === "string" ? env.name.slice(0, NAME_LIMIT) : "";
+  const rules = names();
   if (
-    matchesAny(params.namePatterns, name) &&
-    !matchesAny(params.ignoredNamePatterns, name) &&
-    !REFERENCE.test(value)
+    matchesAny(rules.secret, name) &&
+    !matchesAny(rules.ignored, name) &&
+    !REFERENCE.test(value.slice(0, SCAN_LIMIT))
   ) {
     return "has a secret-looking name and a literal value";
   }
   return undefined;
 }
 
-function envFindings(
-  c: ContainerTarget,
-  params: { namePatterns: string[]; ignoredNamePatterns: string[] },
-): Finding[] {
+function envFindings(c: ContainerTarget, names: () => NameRules): Finding[] {
   const env = c.container.env;
   if (!Array.isArray(env)) return [];
   const findings: Finding[] = [];
   env.forEach((entry, index) => {
     if (entry === null || typeof entry !== "object") return;
-    const problem = check(entry, params);
+    const problem = check(entry, names);
     if (!problem) return;
     const name = typeof entry.name === "string" ? entry.name : `#${index}`;
     findings.push({
@@ -114,6 +227,15 @@ export default definePolicy({
     })
     .strict(),
   validate(pod, params) {
-    return containersOf(pod).flatMap((c) => envFindings(c, params));
+    // Compiled once per call, and only when some variable has a literal value.
+    let rules: NameRules | undefined;
+    const names = () => {
+      rules ??= {
+        secret: compileAll(params.namePatterns),
+        ignored: compileAll(params.ignoredNamePatterns),
+      };
+      return rules;
+    };
+    return containersOf(pod).flatMap((c) => envFindings(c, names));
   },
 });

@@ -9,6 +9,8 @@ export * from "./patch-sequence.js";
 export * from "./paths.js";
 export * from "./pod-security.js";
 export * from "./policy.js";
+export * from "./profiles.js";
+export * from "./quantity.js";
 export * from "./request.js";
 export * from "./security.js";
 export * from "./types.js";

@@ -1,6 +1,5 @@
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
-import { parseQuantity } from "../../policies/resource-defaults/index.js";
 import type { KubeObject } from "../../src/engine/index.js";
 import { PolicyLoadError, resolvePolicySet } from "../../src/policyset/index.js";
 import { objectOf, onlyPolicies, run, shippedPolicies } from "../support/policies.js";
@@ -146,30 +145,5 @@ spec:
         `policies.resource-defaults.parameters${field ? `.${field}` : ""}`,
       );
     });
-  });
-});
-
-describe("parseQuantity", () => {
-  it.each([
-    ["100m", 0.1],
-    ["1", 1],
-    [2, 2],
-    ["0.5", 0.5],
-    [".5", 0.5],
-    ["128Mi", 128 * 2 ** 20],
-    ["1Gi", 2 ** 30],
-    ["1G", 1e9],
-    ["1k", 1000],
-    ["1Ki", 1024],
-    ["1E", 1e18],
-    ["1e3", 1000],
-    ["1E3", 1000],
-    ["250u", 0.00025],
-  ] as const)("reads %s", (text, value) => {
-    expect(parseQuantity(text)).toBeCloseTo(value);
-  });
-
-  it.each(["", "lots", "1KB", "Mi", "1 Gi", null, {}])("refuses %j", (text) => {
-    expect(parseQuantity(text)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { credentialIn, repeatsQuantifiedGroup } from "../../policies/secret-env/index.js";
 import { resolvePolicySet } from "../../src/policyset/index.js";
-import { objectOf, onlyPolicies, run, shippedPolicies } from "../support/policies.js";
+import { defaultSet, objectOf, onlyPolicies, run, shippedPolicies } from "../support/policies.js";
 
 function podWithEnv(env: unknown[], group = "containers"): ReturnType<typeof objectOf> {
   return objectOf(
@@ -128,5 +129,157 @@ spec:
     expect(() => resolvePolicySet(shippedPolicies(), file, "set.yaml")).toThrow(
       "set.yaml: policies.secret-env.parameters.namePatterns[1]: is not a valid regular expression",
     );
+  });
+});
+
+describe("secret-env on hostile input", () => {
+  const MiB = 2 ** 20;
+
+  /** Milliseconds for the whole default policy set to evaluate a Pod with one env value. */
+  function timeDefaultSet(value: string, name = "V"): number {
+    const pod = podWithEnv([{ name, value }]);
+    const set = defaultSet();
+    run(set, podWithEnv([{ name: "WARM_UP", value: "x" }]));
+    const started = performance.now();
+    run(set, pod);
+    return performance.now() - started;
+  }
+
+  // The old unanchored URL pattern took 1 s at 40 KB, 6 s at 80 KB and 26 s at 200 KB.
+  it.each([
+    ["1 MiB of letters", "a".repeat(MiB)],
+    ["1 MiB of letters followed by ://", `${"a".repeat(MiB)}://`],
+    ["1 MiB of scheme://user: without @", "a://b:".repeat(MiB / 6)],
+    ["1 MiB of PEM headers without a key", "-----BEGIN ".repeat(MiB / 11)],
+    ["1 MiB of $( under a secret name", "$(".repeat(MiB / 2)],
+  ])("evaluates %s in linear time", (label, value) => {
+    const elapsed = timeDefaultSet(value, "DB_PASSWORD");
+    console.log(`secret-env: default policy set on ${label}: ${elapsed.toFixed(1)} ms`);
+    expect(elapsed).toBeLessThan(250);
+  });
+
+  it("reads credential patterns only in the first 4 KiB, but finds a PEM key anywhere", () => {
+    const padding = "x".repeat(5000);
+    expect(credentialIn(`${padding};Password=hunter2`)).toBeUndefined();
+    expect(credentialIn(`${padding} postgres://u:p@db`)).toBeUndefined();
+    expect(credentialIn(`${padding}\n-----BEGIN PRIVATE KEY-----\nAAAA`)).toBe("a PEM private key");
+    expect(credentialIn(`${"x".repeat(4000)} postgres://u:p@db`)).toBe(
+      "a URL with a password in it",
+    );
+  });
+
+  it("finds a URL password after any scheme with a letter, as the single pattern did", () => {
+    const found = (value: string) => credentialIn(value) === "a URL with a password in it";
+    expect(found("jdbc:postgresql://app:s3cret@db:5432/app")).toBe(true);
+    expect(found("1postgres://app:s3cret@db")).toBe(true);
+    expect(found("see=Redis+TLS.v2://:s3cret@cache")).toBe(true);
+    expect(found("12+.-://app:s3cret@db")).toBe(false);
+    expect(found("://app:s3cret@db")).toBe(false);
+    expect(found("https://app:$(PASSWORD)@db")).toBe(false);
+    expect(found("https://app@db/x:y@z")).toBe(false);
+    expect(found("https://db.example.com/path?next=ftp://u:p@h")).toBe(true);
+  });
+
+  it("agrees with the former credential patterns on short values", () => {
+    // The patterns as they were before they were made linear; safe on short strings.
+    const former: [string, RegExp][] = [
+      ["a PEM private key", /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----/],
+      [
+        "an Azure connection string carrying an account or shared access key",
+        /(?:^|;)\s*(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?!\$\()[^;\s]/i,
+      ],
+      ["an Azure shared access signature", /[?&]sig=(?!\$\()[^&\s]{8,}/i],
+      ["a connection string with a password", /(?:^|;)\s*(?:Password|Pwd)\s*=\s*(?!\$\()[^;\s]/i],
+      ["a URL with a password in it", /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:(?!\$\()[^\s/@]+@/i],
+    ];
+    // Random short values: the skeleton of one pattern with random pieces
+    // around and between its parts, so both near misses and matches are common.
+    const batches = [
+      { skeleton: ["://", ":", "@"], pieces: ["a", "Z", "1", "+", "-", ":", "/", "@", "$(", " "] },
+      { skeleton: ["sig=", "x9"], pieces: ["?", "&", "SIG=", "a", "$(", " ", "=", "x9"] },
+      { skeleton: [], pieces: ["-----BEGIN ", "PRIVATE KEY", "-----", " BLOCK", "RSA ", " ", "a"] },
+      {
+        skeleton: [],
+        pieces: [
+          ";",
+          " ",
+          "\t",
+          "AccountKey",
+          "SharedAccessKey",
+          "Password",
+          "pwd",
+          "=",
+          "$(",
+          "x",
+        ],
+      },
+    ];
+    // mulberry32 with a fixed seed, so a failure reproduces.
+    let state = 12345;
+    const next = () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return (t ^ (t >>> 14)) >>> 0;
+    };
+    for (const { skeleton, pieces } of batches) {
+      const filler = (most: number) => {
+        let text = "";
+        for (let n = next() % (most + 1); n > 0; n--) text += pieces[next() % pieces.length];
+        return text;
+      };
+      let flagged = 0;
+      for (let i = 0; i < 5000; i++) {
+        const value =
+          skeleton.length > 0
+            ? skeleton.map((part) => filler(2) + part).join("") + filler(2)
+            : filler(12);
+        if (value === "") continue;
+        const expected = former.find(([, pattern]) => pattern.test(value))?.[0];
+        expect(credentialIn(value), JSON.stringify(value)).toBe(expected);
+        if (expected) flagged++;
+      }
+      // Enough of both kinds for the comparison to mean something.
+      expect(flagged).toBeGreaterThan(50);
+      expect(flagged).toBeLessThan(4900);
+    }
+  });
+
+  it("tests only the first 256 characters of a name", () => {
+    expect(flaggedNames([{ name: `DB_PASSWORD${"X".repeat(300)}`, value: "x" }])).toHaveLength(1);
+    expect(flaggedNames([{ name: `${"X".repeat(300)}_PASSWORD`, value: "x" }])).toEqual([]);
+  });
+
+  it.each(["(a+)+", "(.*)*", "(\\w+_?)+$", "(a|ab)*c", "^((KEY)+)+$", "(?:x+){2,}", "((a)?)+"])(
+    "refuses the catastrophic name pattern %s when the set is loaded",
+    (pattern) => {
+      const file = {
+        apiVersion: "tollgate.dev/v1alpha1",
+        kind: "PolicySet",
+        policies: { "secret-env": { parameters: { ignoredNamePatterns: [pattern] } } },
+      };
+      expect(() => resolvePolicySet(shippedPolicies(), file, "set.yaml")).toThrow(
+        "set.yaml: policies.secret-env.parameters.ignoredNamePatterns[0]: repeats a group",
+      );
+    },
+  );
+
+  it.each([
+    "CONN(ECTION)?_?STR(ING)?",
+    "(SIGNING|ENCRYPTION|MASTER)_?KEY",
+    "[(a+)]+",
+    "\\(a+\\)+",
+    "(?:API)+KEY",
+    "^(?=.*KEY)",
+  ])("accepts the name pattern %s", (pattern) => {
+    expect(repeatsQuantifiedGroup(pattern)).toBe(false);
+  });
+
+  it("accepts every shipped name pattern", () => {
+    const declared = shippedPolicies().find((p) => p.declaration.id === "secret-env");
+    const parameters = declared?.declaration.parameters as Record<string, string[]>;
+    const all = [...(parameters.namePatterns ?? []), ...(parameters.ignoredNamePatterns ?? [])];
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.filter(repeatsQuantifiedGroup)).toEqual([]);
   });
 });
