@@ -1,13 +1,26 @@
 import picomatch from "picomatch";
-import type { PolicyDeclaration, PolicyModule } from "./policy.js";
+import type { ObjectTarget, PolicyDeclaration, PolicyModule } from "./policy.js";
 import type { Operation } from "./types.js";
+import type { PodTarget } from "./workloads.js";
 
 type Matcher = (value: string) => boolean;
+
+/** The function a policy runs in its phase: `validate` or `mutate`, by its declared type. */
+export type PolicyHook = (target: ObjectTarget & PodTarget, params: unknown) => unknown[];
 
 /** A policy ready to run: its declaration, its code and its matchers. */
 export interface CompiledPolicy {
   declaration: PolicyDeclaration;
   module: PolicyModule;
+  /**
+   * Looked up once here rather than per request: policy modules all have
+   * different shapes, so reading `module[hook]` on the hot path is slow.
+   */
+  hook: PolicyHook | undefined;
+  /** `module.scope`: "pod" hooks get the pod spec, "object" hooks the whole object. */
+  scope: PolicyModule["scope"];
+  /** `match.workloads: long-running`: skipped for Jobs, CronJobs and the Pods Jobs own. */
+  longRunningOnly: boolean;
   kinds: ReadonlySet<string>;
   operations: ReadonlySet<Operation>;
   inNamespace: Matcher;
@@ -35,8 +48,13 @@ export function globMatcher(patterns: readonly string[], whenEmpty: Matcher = ne
   const plain = new Set(patterns.filter((p) => !picomatch.scan(p).isGlob));
   const globs = patterns.filter((p) => !plain.has(p));
   const glob = globs.length > 0 ? picomatch(globs, { dot: true }) : never;
-  return (value) => plain.has(value) || glob(value);
+  // Globs with several stars backtrack on long input, and image names reach
+  // the mutating webhook before the API server has validated them. No real
+  // name, namespace or image is this long, so such a value matches nothing.
+  return (value) => plain.has(value) || (value.length <= MAX_GLOB_INPUT && glob(value));
 }
+
+const MAX_GLOB_INPUT = 1024;
 
 export interface PolicyEntry {
   declaration: PolicyDeclaration;
@@ -45,9 +63,13 @@ export interface PolicyEntry {
 
 export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPolicy {
   const { match, exemptions } = declaration;
+  const hook = declaration.type === "mutate" ? module.mutate : module.validate;
   return {
     declaration,
     module,
+    hook: hook as PolicyHook | undefined,
+    scope: module.scope,
+    longRunningOnly: match.workloads === "long-running",
     kinds: new Set(match.kinds),
     operations: new Set(match.operations),
     inNamespace: globMatcher(match.namespaces, always),

@@ -1,4 +1,5 @@
 import jsonpatch from "fast-json-patch";
+import { cloneData } from "./clone.js";
 import { addIfAbsent } from "./patch.js";
 import type { Path } from "./paths.js";
 import type { PatchOperation } from "./types.js";
@@ -19,9 +20,9 @@ export function addEachIfAbsent(
   for (const [path, value] of fields) {
     const next = addIfAbsent(current, path, value);
     if (next.length === 0) continue;
-    if (current === root) current = structuredClone(root);
+    if (current === root) current = cloneData(root);
     // A copy, so that later fields nest into the working object, never into this operation's value.
-    jsonpatch.applyPatch(current, structuredClone(next), false, true);
+    jsonpatch.applyPatch(current, cloneData(next), false, true);
     ops.push(...next);
   }
   return ops;
