@@ -1,7 +1,9 @@
 import jsonpatch from "fast-json-patch";
+import { cloneData } from "./clone.js";
 import type { CompiledPolicy, PolicySet } from "./compile.js";
+import { sameData } from "./equal.js";
 import type { KubeObject } from "./kube.js";
-import { toFieldPath } from "./paths.js";
+import { getAt, toFieldPath, toPointer } from "./paths.js";
 import type { Finding, ObjectTarget } from "./policy.js";
 import type {
   AdmissionInput,
@@ -12,7 +14,7 @@ import type {
   Verdict,
   Violation,
 } from "./types.js";
-import { type PodTarget, podTargetOf, resourceOf } from "./workloads.js";
+import { type PodTarget, podTargetOf, podTargetPath, resourceOf } from "./workloads.js";
 
 export interface EvaluateOptions {
   mode: Mode;
@@ -61,18 +63,18 @@ function subjectOf(target: ObjectTarget): Subject {
   return { target, pod: podTargetOf(target.object, target.resource) };
 }
 
-/** Runs one policy's hook against the object as it stands now. */
-function runHook<T>(policy: CompiledPolicy, hook: "validate" | "mutate", subject: Subject): T[] {
-  const { module, declaration } = policy;
-  const params = declaration.parameters;
-  if (module.scope === "object") {
-    const fn = module[hook] as ((t: ObjectTarget, p: unknown) => T[]) | undefined;
-    return fn ? fn(subject.target, params) : [];
+const NONE: readonly never[] = [];
+
+/** Runs one policy's hook (the one its type names) against the object as it stands now. */
+function runHook<T>(policy: CompiledPolicy, subject: Subject): readonly T[] {
+  const { hook } = policy;
+  if (!hook) return NONE;
+  if (policy.scope === "object") {
+    return hook(subject.target as ObjectTarget & PodTarget, policy.declaration.parameters) as T[];
   }
   const { pod } = subject;
-  if (!pod || (declaration.match.workloads === "long-running" && !pod.longRunning)) return [];
-  const fn = module[hook] as ((t: PodTarget, p: unknown) => T[]) | undefined;
-  return fn ? fn(pod, params) : [];
+  if (!pod || (policy.longRunningOnly && !pod.longRunning)) return NONE;
+  return hook(pod as ObjectTarget & PodTarget, policy.declaration.parameters) as T[];
 }
 
 function describe(resource: ResourceRef, finding: Finding): string {
@@ -95,47 +97,89 @@ function toViolation(policy: CompiledPolicy, resource: ResourceRef, finding: Fin
   };
 }
 
-function validateAll(policies: CompiledPolicy[], target: ObjectTarget): Violation[] {
+/**
+ * A pod with thousands of containers would otherwise produce thousands of
+ * violations: slow to describe, and far past what a denial message can show.
+ */
+const MAX_FINDINGS_PER_POLICY = 50;
+
+function summaryOf(policy: CompiledPolicy, resource: ResourceRef, dropped: number): Violation {
+  return toViolation(policy, resource, {
+    message: `and ${dropped} more findings of this policy, not listed`,
+    path: [],
+  });
+}
+
+function validateAll(
+  policies: CompiledPolicy[],
+  target: ObjectTarget,
+  subject: Subject = subjectOf(target),
+): Violation[] {
   const violations: Violation[] = [];
-  const subject = subjectOf(target);
   for (const policy of policies) {
     if (policy.declaration.type !== "validate") continue;
-    for (const finding of runHook<Finding>(policy, "validate", subject)) {
+    let kept = 0;
+    let dropped = 0;
+    for (const finding of runHook<Finding>(policy, subject)) {
       if (finding.container && policy.exemptImage(finding.container.image)) continue;
+      if (kept === MAX_FINDINGS_PER_POLICY) {
+        dropped++;
+        continue;
+      }
+      kept++;
       violations.push(toViolation(policy, target.resource, finding));
     }
+    if (dropped > 0) violations.push(summaryOf(policy, target.resource, dropped));
   }
   return violations;
+}
+
+/**
+ * Drops the operations a mutation aimed at containers whose image its policy
+ * exempts; pod-level operations are kept, since the pod is not exempt.
+ */
+function withoutExemptContainers(
+  policy: CompiledPolicy,
+  subject: Subject,
+  ops: readonly PatchOperation[],
+): readonly PatchOperation[] {
+  if (policy.declaration.exemptions.images.length === 0 || !subject.pod) return ops;
+  const prefixes = subject.pod.containers
+    .filter((c) => policy.exemptImage(c.image))
+    .map((c) => `${toPointer(c.path)}/`);
+  if (prefixes.length === 0) return ops;
+  return ops.filter((op) => !prefixes.some((prefix) => op.path.startsWith(prefix)));
 }
 
 function mutateAll(
   policies: CompiledPolicy[],
   target: ObjectTarget,
-): { object: KubeObject; patch: PatchOperation[]; mutatedBy: string[] } {
+): { object: KubeObject; patch: PatchOperation[]; mutatedBy: string[]; subject: Subject } {
   let object = target.object;
   let subject = subjectOf(target);
   const patch: PatchOperation[] = [];
   const mutatedBy: string[] = [];
   for (const policy of policies) {
     if (policy.declaration.type !== "mutate") continue;
-    const ops = runHook<PatchOperation>(policy, "mutate", subject);
+    const ops = withoutExemptContainers(policy, subject, runHook<PatchOperation>(policy, subject));
     if (ops.length === 0) continue;
     // Copy on first write: the caller's object is never touched.
-    if (object === target.object) object = structuredClone(object);
+    if (object === target.object) object = cloneData(object);
     // Applied from a copy: the library inserts values by reference, and a later
     // operation nesting into them would silently rewrite this one.
-    jsonpatch.applyPatch(object, structuredClone(ops), false, true);
+    jsonpatch.applyPatch(object, cloneData(ops), false, true);
     patch.push(...ops);
     mutatedBy.push(policy.declaration.id);
     subject = subjectOf({ ...target, object });
   }
-  return { object, patch, mutatedBy };
+  return { object, patch, mutatedBy, subject };
 }
 
 /**
- * On UPDATE, violations the old object already had do not block: otherwise a
- * workload admitted before enforcement could never be touched again, not even
- * by its own controller.
+ * On UPDATE, violations the old object already had, unchanged, do not block:
+ * otherwise a workload admitted before enforcement could never be relabelled
+ * or scaled again. The message is part of the key because it carries the
+ * offending value: swapping one untrusted image for another is a new violation.
  */
 function markPreexisting(
   violations: Violation[],
@@ -150,9 +194,10 @@ function markPreexisting(
     oldObject: undefined,
     operation: "UPDATE",
   });
-  const seen = new Set(old.map((v) => `${v.policy}\u0000${v.path}`));
+  const key = (v: Violation) => `${v.policy}\u0000${v.path}\u0000${v.message}`;
+  const seen = new Set(old.map(key));
   return violations.map((v) =>
-    v.action === "deny" && seen.has(`${v.policy}\u0000${v.path}`)
+    v.action === "deny" && seen.has(key(v))
       ? { ...v, action: "warn", message: `${v.message} (already present before this update)` }
       : v,
   );
@@ -197,25 +242,62 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
     oldObject: input.oldObject,
     operation: input.operation,
   };
-  // Pod specs are immutable after creation, so a patch on a Pod UPDATE would be rejected.
-  const mayMutate =
-    phase !== "validate" &&
-    mode === "enforce" &&
-    !(input.operation === "UPDATE" && resource.kind === "Pod");
-  if (mayMutate) {
+  // The pod spec found for the last mutation is the one to validate: found once, not twice.
+  let subject: Subject | undefined;
+  if (phase !== "validate" && mayMutate(input, resource)) {
     const mutated = mutateAll(policies, target);
     target.object = mutated.object;
-    verdict.patch = mutated.patch;
-    verdict.mutatedBy = mutated.mutatedBy;
+    subject = mutated.subject;
+    // Warn and audit never change objects, but judge them as enforce would
+    // after its patches, so that they predict enforce rather than list what
+    // the mutations would fix anyway.
+    if (mode === "enforce") {
+      verdict.patch = mutated.patch;
+      verdict.mutatedBy = mutated.mutatedBy;
+    }
   }
   if (phase === "mutate") return verdict;
 
-  const violations = markPreexisting(validateAll(policies, target), policies, input, resource);
+  const violations = markPreexisting(
+    validateAll(policies, target, subject),
+    policies,
+    input,
+    resource,
+  );
   verdict.violations = violations;
   verdict.auditAnnotations = annotate(violations);
   verdict.allowed = mode !== "enforce" || !violations.some((v) => v.action === "deny");
   verdict.warnings = violations
     .filter((v) => mode === "warn" || (mode === "enforce" && v.action === "warn"))
+    .sort((a, b) => ACTION_RANK[a.action] - ACTION_RANK[b.action])
     .map((v) => `${v.policy}: ${v.message}`);
   return verdict;
+}
+
+/** Warnings are cut to a few by the API server; what enforce would deny comes first. */
+const ACTION_RANK: Readonly<Record<Violation["action"], number>> = { deny: 0, warn: 1, audit: 2 };
+
+/** Kinds whose pod template the API server refuses to change after creation. */
+const IMMUTABLE_TEMPLATE = new Set(["Pod", "Job"]);
+
+/**
+ * Whether patching this request is safe. An object being deleted is left
+ * alone (a patch could block the removal of its finalizers); a ReplicaSet a
+ * Deployment owns must keep the Deployment's exact template, or the
+ * controller creates new ones in a loop; on UPDATE only a changed pod
+ * template is patched, so relabelling or scaling an old workload does not
+ * roll out its pods, and Pods and Jobs are never patched.
+ */
+function mayMutate(input: AdmissionInput, resource: ResourceRef): boolean {
+  const meta = input.object?.metadata;
+  if (meta?.deletionTimestamp) return false;
+  const controlled = (meta?.ownerReferences ?? []).some((ref) => ref?.controller === true);
+  if (resource.kind === "ReplicaSet" && controlled) return false;
+  if (input.operation !== "UPDATE") return true;
+  if (IMMUTABLE_TEMPLATE.has(resource.kind)) return false;
+  const template = podTargetPath(resource.kind);
+  return (
+    template === undefined ||
+    !sameData(getAt(input.object, template), getAt(input.oldObject, template))
+  );
 }

@@ -103,10 +103,17 @@ function hostMatches(pattern: string, registry: string): boolean {
 }
 
 function parseRegistryEntry(allowed: string): { registry: string; prefix: string } {
-  const trimmed = allowed.trim().replace(/\/+$/, "");
+  const trimmed = withoutTrailingSlashes(allowed.trim());
   const slash = trimmed.indexOf("/");
   let registry = (slash >= 0 ? trimmed.slice(0, slash) : trimmed).toLowerCase();
   const prefix = slash >= 0 ? trimmed.slice(slash + 1) : "";
   if (DOCKER_HUB_ALIASES.has(registry)) registry = "docker.io";
   return { registry, prefix };
+}
+
+/** `/\/+$/` backtracks quadratically on long runs of slashes; a loop does not. */
+function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === "/") end--;
+  return text.slice(0, end);
 }

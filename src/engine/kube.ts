@@ -9,6 +9,7 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: { apiVersion?: string; kind?: string; name?: string; controller?: boolean }[];
+  deletionTimestamp?: string;
 }
 
 export interface KubeObject {

@@ -56,6 +56,11 @@ export function resourceOf(object: KubeObject, namespace: string | undefined): R
   };
 }
 
+/** Where a workload kind keeps its pod template; undefined for kinds without one. */
+export function podTargetPath(kind: string): Path | undefined {
+  return POD_TEMPLATE[kind];
+}
+
 export function isWorkloadKind(kind: string): boolean {
   return kind in POD_TEMPLATE;
 }

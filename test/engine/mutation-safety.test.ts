@@ -1,0 +1,171 @@
+// When the engine must not patch, and what warn and audit report: each case
+// here is a way a mutating webhook is known to break clusters.
+import { describe, expect, it } from "vitest";
+import { compilePolicySet, type KubeObject } from "../../src/engine/index.js";
+import { objectOf, onlyPolicies, run, shippedPolicies } from "../support/policies.js";
+
+const mutations = onlyPolicies(["security-defaults", "service-account-token"]);
+
+function deployment(image = "mcr.microsoft.com/app:1.0", labels: Record<string, string> = {}) {
+  return objectOf(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: apps, labels: ${JSON.stringify(labels)} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - { name: app, image: "${image}" }
+`);
+}
+
+describe("when the engine does not patch", () => {
+  it("patches a Deployment on CREATE", () => {
+    expect(run(mutations, deployment()).patch.length).toBeGreaterThan(0);
+  });
+
+  it("does not patch an UPDATE that leaves the pod template alone, so no rollout is triggered", () => {
+    const old = deployment();
+    const relabelled = deployment(undefined, { team: "a" });
+    expect(run(mutations, relabelled, { operation: "UPDATE", oldObject: old }).patch).toEqual([]);
+  });
+
+  it("patches an UPDATE that changes the pod template", () => {
+    const old = deployment();
+    const changed = deployment("mcr.microsoft.com/app:2.0");
+    expect(
+      run(mutations, changed, { operation: "UPDATE", oldObject: old }).patch.length,
+    ).toBeGreaterThan(0);
+  });
+
+  it("never patches a Job on UPDATE: its template is immutable", () => {
+    const job = objectOf(`
+apiVersion: batch/v1
+kind: Job
+metadata: { name: j, namespace: apps, labels: { a: b } }
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: j, image: mcr.microsoft.com/j:1 }]
+`);
+    const old = { ...job, metadata: { name: "j", namespace: "apps" } };
+    expect(run(mutations, job).patch.length).toBeGreaterThan(0);
+    expect(run(mutations, job, { operation: "UPDATE", oldObject: old }).patch).toEqual([]);
+  });
+
+  it("never patches a ReplicaSet its Deployment controls, which would start a ReplicaSet loop", () => {
+    const replicaSet = {
+      ...deployment(),
+      kind: "ReplicaSet",
+      metadata: {
+        name: "web-5d8f",
+        namespace: "apps",
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "Deployment", name: "web", controller: true },
+        ],
+      },
+    } as KubeObject;
+    expect(run(mutations, replicaSet).patch).toEqual([]);
+    const standalone = { ...replicaSet, metadata: { name: "rs", namespace: "apps" } };
+    expect(run(mutations, standalone).patch.length).toBeGreaterThan(0);
+  });
+
+  it("leaves an object that is being deleted alone", () => {
+    const deleting = deployment();
+    deleting.metadata = { ...deleting.metadata, deletionTimestamp: "2026-11-22T10:00:00Z" };
+    expect(run(mutations, deleting).patch).toEqual([]);
+  });
+
+  it("skips containers whose image the mutation's policy exempts, but not the pod", () => {
+    const entries = shippedPolicies()
+      .filter((p) => p.declaration.id === "security-defaults")
+      .map((p) => ({
+        ...p,
+        declaration: {
+          ...p.declaration,
+          exemptions: { ...p.declaration.exemptions, images: ["mcr.microsoft.com/oss/calico/**"] },
+        },
+      }));
+    const set = compilePolicySet(entries, []);
+    const pod = objectOf(`
+apiVersion: v1
+kind: Pod
+metadata: { name: p, namespace: apps }
+spec:
+  containers:
+    - { name: cni, image: mcr.microsoft.com/oss/calico/node:3.28 }
+    - { name: app, image: mcr.microsoft.com/app:1.0 }
+`);
+    const paths = run(set, pod).patch.map((op) => op.path);
+    expect(paths.some((p) => p.startsWith("/spec/containers/0/"))).toBe(false);
+    expect(paths.some((p) => p.startsWith("/spec/containers/1/"))).toBe(true);
+    expect(paths).toContain("/spec/securityContext");
+  });
+});
+
+describe("pre-existing violations on UPDATE", () => {
+  const registry = onlyPolicies(["trusted-registry"]);
+
+  it("stay allowed when unchanged", () => {
+    const old = deployment("docker.io/team/app:1.0", { a: "1" });
+    const relabelled = deployment("docker.io/team/app:1.0", { a: "2" });
+    expect(run(registry, relabelled, { operation: "UPDATE", oldObject: old }).allowed).toBe(true);
+  });
+
+  it("are denied when the offending value changes", () => {
+    const old = deployment("docker.io/team/app:1.0");
+    const swapped = deployment("docker.io/attacker/miner:1.0");
+    const verdict = run(registry, swapped, { operation: "UPDATE", oldObject: old });
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.violations[0]?.message).not.toContain("already present");
+  });
+});
+
+describe("warn and audit predict enforce", () => {
+  const full = onlyPolicies([
+    "security-defaults",
+    "privilege-escalation",
+    "capabilities-minimal",
+    "trusted-registry",
+    "image-tag",
+  ]);
+
+  it("judge the object as enforce would after its patches, without patching it", () => {
+    const verdict = run(full, deployment("docker.io/team/app:latest"), { mode: "warn" });
+    expect(verdict.patch).toEqual([]);
+    const policies = verdict.violations.map((v) => v.policy);
+    expect(policies).not.toContain("privilege-escalation");
+    expect(policies).not.toContain("capabilities-minimal");
+    expect(policies).toContain("trusted-registry");
+  });
+
+  it("list what enforce would deny first", () => {
+    const verdict = run(full, deployment("docker.io/team/app:latest"), { mode: "warn" });
+    expect(verdict.warnings[0]).toMatch(/^trusted-registry: /);
+    expect(verdict.warnings.some((w) => w.startsWith("image-tag: "))).toBe(true);
+  });
+});
+
+describe("bounded work on hostile objects", () => {
+  it("keeps at most 50 violations per policy and says how many it left out", () => {
+    const containers = Array.from({ length: 400 }, (_, i) => ({
+      name: `c${i}`,
+      image: "mcr.microsoft.com/app:1.0",
+      securityContext: { privileged: true },
+    }));
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "wide", namespace: "apps" },
+      spec: { containers },
+    } as KubeObject;
+    const verdict = run(onlyPolicies(["privileged"]), pod);
+    expect(verdict.violations).toHaveLength(51);
+    expect(verdict.violations[50]?.message).toContain("and 350 more findings");
+    expect(verdict.allowed).toBe(false);
+  });
+});
