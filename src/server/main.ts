@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
-import { clusterNamespaceDirectory } from "../cluster/namespaces.js";
 import type { NamespaceDirectory } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import type { TlsSource } from "../tls/source.js";
@@ -107,12 +106,14 @@ function settingsOf(options: ServeOptions): Settings {
   };
 }
 
-function namespaceDirectory(
+async function namespaceDirectory(
   choice: ServeOptions["namespaces"],
   logger: Logger,
-): NamespaceDirectory | undefined {
+): Promise<NamespaceDirectory | undefined> {
   if (choice === "none") return undefined;
   if (choice && choice !== "cluster") return choice;
+  // Loaded only when used: the Kubernetes client costs ~50 MB of memory.
+  const { clusterNamespaceDirectory } = await import("../cluster/namespaces.js");
   let lookups = 0;
   return clusterNamespaceDirectory({
     onError: (namespace, error) => {
@@ -132,16 +133,16 @@ function urlOf(host: string, port: number): string {
 }
 
 /** The Fastify app, with the certificate source's first pair, ready to listen. */
-function buildWebhook(
+async function buildWebhook(
   options: ServeOptions,
   settings: Settings,
   policies: LivePolicies,
   certificate: ServingCertificate,
-): Webhook {
+): Promise<Webhook> {
   const { logger } = settings;
   const tls = openTlsSource(options.tls, certificate, settings.debounceMs);
   const material = tls.source.current();
-  const directory = namespaceDirectory(options.namespaces, logger);
+  const directory = await namespaceDirectory(options.namespaces, logger);
   const readiness = createReadiness();
   const registry = new Registry();
   const app = buildApp({
@@ -255,7 +256,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const { logger, host } = settings;
   const policies = loadPolicies(settings.configFile);
   const certificate = await resolveServingCertificate(options, host, logger);
-  const webhook = buildWebhook(options, settings, policies, certificate);
+  const webhook = await buildWebhook(options, settings, policies, certificate);
   const stopWatching = watchForChanges(webhook, options, settings);
   if (!webhook.directory) {
     logger.info(

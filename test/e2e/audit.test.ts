@@ -4,7 +4,6 @@
 import { spawnSync } from "node:child_process";
 import {
   closeSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
