@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { AuditError } from "../../src/audit/errors.js";
 import type { ClusterSource } from "../../src/audit/types.js";
 import { register, runAuditCommand } from "../../src/cli/commands/audit.js";
-import type { CliIO } from "../../src/cli/context.js";
 import { runCli } from "../../src/cli/program.js";
+import { stringIO } from "../support/cli-io.js";
 import {
   deployment,
   FakeReportApi,
@@ -12,23 +12,6 @@ import {
   policiesOf,
   tidyNamespace,
 } from "./fakes.js";
-
-function captureIO(): CliIO & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-    readStdin: async () => "",
-    color: false,
-    env: {},
-  };
-  return io;
-}
 
 const base = {
   format: "table" as const,
@@ -48,7 +31,7 @@ function connectTo(source: ClusterSource, reports = new FakeReportApi()) {
 
 describe("tollgate audit", () => {
   it("exits 1 and prints the summary when something would be denied", async () => {
-    const io = captureIO();
+    const io = stringIO();
     const source = new FakeSource([
       ...tidyNamespace("a"),
       deployment("a", "web", { privileged: true }),
@@ -66,14 +49,14 @@ describe("tollgate audit", () => {
   it("exits 0 when nothing would be denied, and 1 with --strict when a cluster check fails", async () => {
     const source = () =>
       new FakeSource([namespace("a"), deployment("a", "web", { automount: false })]);
-    expect(await runAuditCommand(base, captureIO(), connectTo(source()))).toBe(0);
-    const io = captureIO();
+    expect(await runAuditCommand(base, stringIO(), connectTo(source()))).toBe(0);
+    const io = stringIO();
     expect(await runAuditCommand({ ...base, strict: true }, io, connectTo(source()))).toBe(1);
     expect(io.out).toContain("cluster-level checks failed (exit 1)");
   });
 
   it("streams JSON and writes reports when asked", async () => {
-    const io = captureIO();
+    const io = stringIO();
     const reports = new FakeReportApi();
     const source = new FakeSource([
       ...tidyNamespace("a"),
@@ -101,7 +84,7 @@ describe("tollgate audit", () => {
         'forbidden: cannot list deployments.apps; grant the auditing identity "list" on "deployments.apps"',
       );
     };
-    const io = captureIO();
+    const io = stringIO();
     const code = await runAuditCommand({ ...base, format: "json" }, io, connectTo(source));
     expect(code).toBe(2);
     expect(io.err).toBe(
@@ -114,12 +97,12 @@ describe("tollgate audit", () => {
   });
 
   it("exits 2 on bad flags and on a missing kubeconfig", async () => {
-    const io = captureIO();
+    const io = stringIO();
     expect(await runCli(["audit", "--max-results", "0"], io, [register])).toBe(2);
     expect(io.err).toContain("--max-results");
-    const bad = captureIO();
+    const bad = stringIO();
     expect(await runCli(["audit", "-n", "Not_A_Namespace"], bad, [register])).toBe(2);
-    const missing = captureIO();
+    const missing = stringIO();
     expect(
       await runCli(["audit", "--kubeconfig", "/nonexistent/kubeconfig"], missing, [register]),
     ).toBe(2);
@@ -127,7 +110,7 @@ describe("tollgate audit", () => {
   });
 
   it("accepts repeated and comma-separated namespaces", async () => {
-    const io = captureIO();
+    const io = stringIO();
     const source = new FakeSource([
       ...tidyNamespace("a"),
       ...tidyNamespace("b"),

@@ -37,12 +37,12 @@ import {
 import { type AuditResult, exitCodeOf, runAudit } from "../../src/audit/run.js";
 import type { AuditFinding } from "../../src/audit/types.js";
 import { register, runAuditCommand } from "../../src/cli/commands/audit.js";
-import type { CliIO } from "../../src/cli/context.js";
 import { loadPolicies } from "../../src/cli/policies.js";
 import { runCli } from "../../src/cli/program.js";
 import { loadKubeConfig } from "../../src/cluster/audit-connect.js";
 import { KubeReportApi, kubeAuditAdapters } from "../../src/cluster/audit-reports.js";
 import { KubeAuditSource } from "../../src/cluster/audit-source.js";
+import { stringIO } from "../support/cli-io.js";
 import { cluster } from "./support/cluster.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -61,23 +61,6 @@ const RUN_ID = Date.now().toString(36).slice(-6);
 const NS_A = `tg-audit-${RUN_ID}-a`;
 const NS_B = `tg-audit-${RUN_ID}-b`;
 const OFF = { "tollgate.dev/mode": "off" };
-
-function captureIO(): CliIO & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-    readStdin: async () => "",
-    color: false,
-    env: {},
-  };
-  return io;
-}
 
 function container(name: string, image: string, privileged = false) {
   return { name, image, ...(privileged ? { securityContext: { privileged: true } } : {}) };
@@ -356,7 +339,7 @@ describe("tollgate audit against a real API server", () => {
   it("writes PolicyReports that replace earlier results instead of piling up", async () => {
     const runs: { code: number; doc: Record<string, unknown>; reports: number }[] = [];
     for (let i = 0; i < 2; i++) {
-      const io = captureIO();
+      const io = stringIO();
       const code = await runCli(
         [
           "audit",
@@ -417,7 +400,7 @@ describe("tollgate audit against a real API server", () => {
     await apps.deleteNamespacedDeployment({ namespace: NS_A, name: "legacy-privileged" });
     await apps.deleteNamespacedReplicaSet({ namespace: NS_A, name: "legacy-privileged-6d5f" });
     await core.deleteCollectionNamespacedPod({ namespace: NS_A, labelSelector: "app=legacy" });
-    const again = captureIO();
+    const again = stringIO();
     expect(
       await runCli(["audit", "--kubeconfig", KUBECONFIG, "-n", NS_A, "--write-reports"], again, [
         register,
@@ -454,7 +437,7 @@ describe("tollgate audit against a real API server", () => {
       contexts: [{ name: "nobody", cluster: cluster.name, user: "nobody" }],
       currentContext: "nobody",
     });
-    const io = captureIO();
+    const io = stringIO();
     const code = await runAuditCommand(
       {
         format: "table",
@@ -481,7 +464,7 @@ describe("tollgate audit against a real API server", () => {
         "server: https://127.0.0.1:1",
       ),
     );
-    const down = captureIO();
+    const down = stringIO();
     expect(await runCli(["audit", "--kubeconfig", unreachable], down, [register])).toBe(2);
     expect(down.err).toBe(
       "tollgate: cannot reach the cluster at https://127.0.0.1:1: connection refused (ECONNREFUSED)\n",

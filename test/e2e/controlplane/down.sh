@@ -38,24 +38,8 @@ run_dir="$(cd "$run_dir" && pwd)"
 bin_dir="$run_dir/bin"
 pid_dir="$run_dir/pids"
 
-# Same check as up.sh: the pid is alive, the pid file is from this boot and,
-# when the file names an executable, the process still runs it.
-pid_alive() {
-  local file="$1" pid exe actual boot
-  [ -f "$file" ] || return 1
-  { read -r pid; read -r exe || true; } < "$file"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  if [ -r /proc/stat ]; then
-    boot="$(awk '/^btime/ {print $2}' /proc/stat)"
-    [ "$(stat -c %Y "$file")" -ge "$boot" ] || return 1
-  fi
-  if [ -n "${exe:-}" ] && [ -e "/proc/$pid/exe" ]; then
-    actual="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
-    [ "${actual% (deleted)}" = "$exe" ] || return 1
-  fi
-  return 0
-}
+# shellcheck source=pids.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pids.sh"
 
 # terminate NAME PID...: SIGTERM, wait, then SIGKILL what is left.
 terminate() {

@@ -1,0 +1,19 @@
+import type { CliIO } from "../../src/cli/context.js";
+
+/** A CliIO that keeps everything written to it as two strings. */
+export function stringIO(): CliIO & { out: string; err: string } {
+  const io = {
+    out: "",
+    err: "",
+    stdout: (text: string) => {
+      io.out += text;
+    },
+    stderr: (text: string) => {
+      io.err += text;
+    },
+    readStdin: async () => "",
+    color: false,
+    env: {},
+  };
+  return io;
+}
