@@ -63,8 +63,32 @@ const patterns = z.array(
     .refine((source) => !repeatsQuantifiedGroup(source), {
       message:
         "repeats a group that itself holds a quantifier or an alternation, like (a+)+ or (a|b)*, which can take exponential time; name patterns need no repeated groups: list each alternative as its own pattern",
+    })
+    .refine((source) => unboundedQuantifiers(source) <= 1, {
+      message:
+        "has more than one unbounded quantifier (*, + or {n,}); chains like \\w*\\w*X take polynomial time on a crafted name, and patterns are matched anywhere in the name already, so write e.g. API_?KEY instead of .*API.*KEY",
     }),
 );
+
+/** Counts `*`, `+` and `{n,}` outside escapes and character classes. */
+export function unboundedQuantifiers(source: string): number {
+  let count = 0;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === "\\") {
+      i++;
+    } else if (ch === "[") {
+      i++;
+      if (source[i] === "^") i++;
+      while (i < source.length && source[i] !== "]") i += source[i] === "\\" ? 2 : 1;
+    } else if (ch === "*" || ch === "+") {
+      count++;
+    } else if (ch === "{" && /^\{\d+,\}/.test(source.slice(i))) {
+      count++;
+    }
+  }
+  return count;
+}
 
 /**
  * Env names longer than this are tested on their first this-many characters.

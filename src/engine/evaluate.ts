@@ -3,7 +3,7 @@ import { cloneData } from "./clone.js";
 import type { CompiledPolicy, PolicySet } from "./compile.js";
 import { sameData } from "./equal.js";
 import type { KubeObject } from "./kube.js";
-import { getAt, toFieldPath, toPointer } from "./paths.js";
+import { getAt, toFieldPath } from "./paths.js";
 import type { Finding, ObjectTarget } from "./policy.js";
 import type {
   AdmissionInput,
@@ -135,20 +135,15 @@ function validateAll(
 }
 
 /**
- * Drops the operations a mutation aimed at containers whose image its policy
- * exempts; pod-level operations are kept, since the pod is not exempt.
+ * A mutation is all or nothing for a pod: when its policy exempts the image
+ * of any container there, none of its operations apply. Pod-level defaults
+ * reach every container (runAsNonRoot would stop an exempt root image), and
+ * a mutation's operations may depend on each other (removing a volume and
+ * its mounts), so dropping only some of them could break the pod.
  */
-function withoutExemptContainers(
-  policy: CompiledPolicy,
-  subject: Subject,
-  ops: readonly PatchOperation[],
-): readonly PatchOperation[] {
-  if (policy.declaration.exemptions.images.length === 0 || !subject.pod) return ops;
-  const prefixes = subject.pod.containers
-    .filter((c) => policy.exemptImage(c.image))
-    .map((c) => `${toPointer(c.path)}/`);
-  if (prefixes.length === 0) return ops;
-  return ops.filter((op) => !prefixes.some((prefix) => op.path.startsWith(prefix)));
+function exemptsAnyContainer(policy: CompiledPolicy, subject: Subject): boolean {
+  if (policy.declaration.exemptions.images.length === 0 || !subject.pod) return false;
+  return subject.pod.containers.some((c) => policy.exemptImage(c.image));
 }
 
 function mutateAll(
@@ -161,7 +156,8 @@ function mutateAll(
   const mutatedBy: string[] = [];
   for (const policy of policies) {
     if (policy.declaration.type !== "mutate") continue;
-    const ops = withoutExemptContainers(policy, subject, runHook<PatchOperation>(policy, subject));
+    if (exemptsAnyContainer(policy, subject)) continue;
+    const ops = runHook<PatchOperation>(policy, subject);
     if (ops.length === 0) continue;
     // Copy on first write: the caller's object is never touched.
     if (object === target.object) object = cloneData(object);
@@ -244,7 +240,11 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
   };
   // The pod spec found for the last mutation is the one to validate: found once, not twice.
   let subject: Subject | undefined;
-  if (phase !== "validate" && mayMutate(input, resource)) {
+  // In enforce mode the validate phase sees an object the mutating webhook
+  // already patched; warn and audit have no mutating webhook, so they
+  // simulate it even when only validating.
+  const simulate = phase !== "validate" || mode !== "enforce";
+  if (simulate && mayMutate(input, resource)) {
     const mutated = mutateAll(policies, target);
     target.object = mutated.object;
     subject = mutated.subject;
@@ -291,7 +291,8 @@ const IMMUTABLE_TEMPLATE = new Set(["Pod", "Job"]);
 function mayMutate(input: AdmissionInput, resource: ResourceRef): boolean {
   const meta = input.object?.metadata;
   if (meta?.deletionTimestamp) return false;
-  const controlled = (meta?.ownerReferences ?? []).some((ref) => ref?.controller === true);
+  const owners = Array.isArray(meta?.ownerReferences) ? meta.ownerReferences : [];
+  const controlled = owners.some((ref) => ref?.controller === true);
   if (resource.kind === "ReplicaSet" && controlled) return false;
   if (input.operation !== "UPDATE") return true;
   if (IMMUTABLE_TEMPLATE.has(resource.kind)) return false;

@@ -72,7 +72,8 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 }
 
 function ownedByJob(meta: ObjectMeta): boolean {
-  return (meta.ownerReferences ?? []).some((ref) => ref?.kind === "Job");
+  const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences : [];
+  return owners.some((ref) => ref?.kind === "Job");
 }
 
 /** The pod spec an object carries, or undefined for kinds without one. */

@@ -80,7 +80,7 @@ spec:
     expect(run(mutations, deleting).patch).toEqual([]);
   });
 
-  it("skips containers whose image the mutation's policy exempts, but not the pod", () => {
+  it("skips a mutation entirely for a pod where its policy exempts any container's image", () => {
     const entries = shippedPolicies()
       .filter((p) => p.declaration.id === "security-defaults")
       .map((p) => ({
@@ -91,19 +91,28 @@ spec:
         },
       }));
     const set = compilePolicySet(entries, []);
-    const pod = objectOf(`
-apiVersion: v1
-kind: Pod
-metadata: { name: p, namespace: apps }
-spec:
-  containers:
-    - { name: cni, image: mcr.microsoft.com/oss/calico/node:3.28 }
-    - { name: app, image: mcr.microsoft.com/app:1.0 }
-`);
-    const paths = run(set, pod).patch.map((op) => op.path);
-    expect(paths.some((p) => p.startsWith("/spec/containers/0/"))).toBe(false);
-    expect(paths.some((p) => p.startsWith("/spec/containers/1/"))).toBe(true);
-    expect(paths).toContain("/spec/securityContext");
+    const pod = (images: string[]) =>
+      ({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "p", namespace: "apps" },
+        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
+      }) as KubeObject;
+    // Pod-level runAsNonRoot would reach the exempt container too.
+    expect(
+      run(set, pod(["mcr.microsoft.com/oss/calico/node:3.28", "mcr.microsoft.com/app:1.0"])).patch,
+    ).toEqual([]);
+    expect(run(set, pod(["mcr.microsoft.com/app:1.0"])).patch.length).toBeGreaterThan(0);
+  });
+
+  it("survives ownerReferences of the wrong shape", () => {
+    for (const odd of [{}, "x", 1, true]) {
+      const object = {
+        ...deployment(),
+        metadata: { name: "w", namespace: "apps", ownerReferences: odd },
+      };
+      expect(() => run(mutations, object as unknown as KubeObject)).not.toThrow();
+    }
   });
 });
 
@@ -141,6 +150,14 @@ describe("warn and audit predict enforce", () => {
     expect(policies).not.toContain("privilege-escalation");
     expect(policies).not.toContain("capabilities-minimal");
     expect(policies).toContain("trusted-registry");
+  });
+
+  it("do so on the webhook's validate-only path too, where no mutating webhook ran", () => {
+    const object = deployment("docker.io/team/app:latest");
+    const warn = run(full, object, { mode: "warn", phase: "validate" });
+    const enforce = run(full, object, { mode: "enforce", phase: "both" });
+    expect(warn.violations.map((v) => v.policy)).toEqual(enforce.violations.map((v) => v.policy));
+    expect(warn.patch).toEqual([]);
   });
 
   it("list what enforce would deny first", () => {

@@ -283,3 +283,20 @@ describe("secret-env on hostile input", () => {
     expect(all.filter(repeatsQuantifiedGroup)).toEqual([]);
   });
 });
+
+describe("secret-env name patterns with several unbounded quantifiers", () => {
+  it("are refused at load, since they take polynomial time on a crafted name", async () => {
+    const { unboundedQuantifiers } = await import("../../policies/secret-env/index.js");
+    expect(unboundedQuantifiers("\\w*\\w*\\w*X")).toBe(3);
+    expect(unboundedQuantifiers("API_?KEY")).toBe(0);
+    expect(unboundedQuantifiers("[*+]{2,}")).toBe(1);
+    const file = {
+      apiVersion: "tollgate.dev/v1alpha1",
+      kind: "PolicySet",
+      policies: { "secret-env": { parameters: { namePatterns: ["TOKEN", "\\w*\\w*X"] } } },
+    };
+    expect(() => resolvePolicySet(shippedPolicies(), file, "set.yaml")).toThrow(
+      "set.yaml: policies.secret-env.parameters.namePatterns[1]: has more than one unbounded quantifier",
+    );
+  });
+});
