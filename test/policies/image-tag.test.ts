@@ -1,25 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { objectOf, onlyPolicies, run } from "../support/policies.js";
-
-function pod(image: string) {
-  return objectOf(`
-apiVersion: v1
-kind: Pod
-metadata: { name: app, namespace: apps }
-spec:
-  containers:
-    - name: app
-      image: "${image}"
-`);
-}
+import { podWithImage } from "../support/manifests.js";
+import { onlyPolicies, run } from "../support/policies.js";
 
 function flagged(image: string, parameters: Record<string, unknown> = {}): boolean {
-  return run(onlyPolicies(["image-tag"], parameters), pod(image)).violations.length > 0;
+  return run(onlyPolicies(["image-tag"], parameters), podWithImage(image)).violations.length > 0;
 }
 
 describe("image-tag", () => {
   it("warns rather than denies by default", () => {
-    const verdict = run(onlyPolicies(["image-tag"]), pod("mcr.microsoft.com/app:latest"));
+    const verdict = run(onlyPolicies(["image-tag"]), podWithImage("mcr.microsoft.com/app:latest"));
     expect(verdict.allowed).toBe(true);
     expect(verdict.violations[0]?.action).toBe("warn");
     expect(verdict.warnings).toHaveLength(1);

@@ -1,35 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { objectOf, onlyPolicies, run } from "../support/policies.js";
-
-function deployment(replicas: string, podSpec: string): ReturnType<typeof objectOf> {
-  return objectOf(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  ${replicas}
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers: [{ name: web, image: mcr.microsoft.com/app/web:1.0 }]
-      ${podSpec}
-`);
-}
+import { webDeployment } from "../support/manifests.js";
+import { onlyPolicies, run } from "../support/policies.js";
 
 const byPool =
   "topologySpreadConstraints: [{ maxSkew: 1, topologyKey: kubernetes.azure.com/agentpool, whenUnsatisfiable: ScheduleAnyway }]";
 
 describe("pod-spreading", () => {
   it("ignores workloads without more than one replica", () => {
-    expect(run(onlyPolicies(["pod-spreading"]), deployment("", "")).violations).toEqual([]);
-    expect(run(onlyPolicies(["pod-spreading"]), deployment("replicas: 1", "")).violations).toEqual(
-      [],
-    );
+    expect(run(onlyPolicies(["pod-spreading"]), webDeployment("", "")).violations).toEqual([]);
+    expect(
+      run(onlyPolicies(["pod-spreading"]), webDeployment("replicas: 1", "")).violations,
+    ).toEqual([]);
   });
 
   it("warns with a fix naming the accepted keys", () => {
-    const verdict = run(onlyPolicies(["pod-spreading"]), deployment("replicas: 2", ""));
+    const verdict = run(onlyPolicies(["pod-spreading"]), webDeployment("replicas: 2", ""));
     expect(verdict.allowed).toBe(true);
     expect(verdict.violations[0]?.action).toBe("warn");
     expect(verdict.violations[0]?.message).toContain(
@@ -38,7 +23,7 @@ describe("pod-spreading", () => {
   });
 
   it("is satisfied by any one rule on an accepted key", () => {
-    const mixed = deployment(
+    const mixed = webDeployment(
       "replicas: 2",
       `topologySpreadConstraints:
         - { maxSkew: 1, topologyKey: kubernetes.azure.com/agentpool, whenUnsatisfiable: ScheduleAnyway }
@@ -51,9 +36,9 @@ describe("pod-spreading", () => {
     const set = onlyPolicies(["pod-spreading"], {
       topologyKeys: ["kubernetes.azure.com/agentpool"],
     });
-    expect(run(set, deployment("replicas: 2", byPool)).violations).toEqual([]);
+    expect(run(set, webDeployment("replicas: 2", byPool)).violations).toEqual([]);
     expect(
-      run(onlyPolicies(["pod-spreading"]), deployment("replicas: 2", byPool)).violations,
+      run(onlyPolicies(["pod-spreading"]), webDeployment("replicas: 2", byPool)).violations,
     ).toHaveLength(1);
   });
 });

@@ -1,27 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { PolicyLoadError, resolvePolicySet } from "../../src/policyset/index.js";
+import { podWithImage } from "../support/manifests.js";
 import { objectOf, onlyPolicies, run, shippedPolicies } from "../support/policies.js";
 
-function pod(image: string) {
-  return objectOf(`
-apiVersion: v1
-kind: Pod
-metadata: { name: app, namespace: apps }
-spec:
-  containers:
-    - name: app
-      image: "${image}"
-`);
-}
-
 function admitted(registries: string[], image: string): boolean {
-  const verdict = run(onlyPolicies(["trusted-registry"], { registries }), pod(image));
+  const verdict = run(onlyPolicies(["trusted-registry"], { registries }), podWithImage(image));
   return verdict.violations.length === 0;
 }
 
 describe("trusted-registry", () => {
   it("denies by default and names the fix", () => {
-    const verdict = run(onlyPolicies(["trusted-registry"]), pod("nginx:1.27"));
+    const verdict = run(onlyPolicies(["trusted-registry"]), podWithImage("nginx:1.27"));
     expect(verdict.allowed).toBe(false);
     expect(verdict.violations).toHaveLength(1);
     expect(verdict.violations[0]?.action).toBe("deny");
@@ -76,7 +65,7 @@ describe("trusted-registry", () => {
 
   it("flags a missing, empty or blank image", () => {
     for (const image of ["", "  "]) {
-      const verdict = run(onlyPolicies(["trusted-registry"]), pod(image));
+      const verdict = run(onlyPolicies(["trusted-registry"]), podWithImage(image));
       expect(verdict.violations.map((v) => v.path)).toEqual(["spec.containers[0].image"]);
       expect(verdict.violations[0]?.message).toContain("has no image");
     }
