@@ -3,8 +3,12 @@
 #
 # Versions come from go.mod / go.sum in this directory (k8s.io/kubernetes and
 # go.etcd.io/etcd/server/v3); bump them there, not here. Binaries are written
-# to test/e2e/.run/bin/. Go's usual module and build caches are used
-# (`go env GOMODCACHE` / `go env GOCACHE`), so nothing large lands in the repo.
+# outside the repository, to $TOLLGATE_BIN_CACHE/<key>/ (default
+# ~/.cache/tollgate/bin/<key>/), where <key> is a hash of go.mod, go.sum and
+# this script: every clone and worktree with the same pins shares one build,
+# and a fresh clone in CI reuses it. Go's usual module and build caches are
+# used (`go env GOMODCACHE` / `go env GOCACHE`). The path of the binaries is
+# printed last; `build.sh --print-dir` prints only that path.
 #
 # Usage: test/e2e/controlplane/build.sh [--force]
 #   --force / FORCE=1   rebuild even if the binaries look up to date
@@ -12,21 +16,24 @@
 #   GO         go command to use (default: `go` on PATH, else /usr/local/go/bin/go)
 #   BUILD_JOBS value for `go build -p` (default: number of CPUs, at most 2..4)
 #
-# A binary is skipped when it exists and is newer than go.mod, go.sum and this
-# script (the ldflags live here). Only the module proxy is needed: go.sum is
-# committed, so `go build` runs with the default -mod=readonly.
+# A binary is skipped when it exists in the keyed directory (it is renamed into
+# place only after a complete build). Only the module proxy is needed: go.sum
+# is committed, so `go build` runs with the default -mod=readonly.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 e2e_dir="$(dirname "$here")"
+bin_dir="$("$here/bin-dir.sh")"
+# The state directory's bin/ is a link to the shared build, so scripts and tests
+# keep finding <run dir>/bin/kubectl.
 run_dir="${TOLLGATE_E2E_RUN_DIR:-$e2e_dir/.run}"
-bin_dir="$run_dir/bin"
 
 force="${FORCE:-0}"
 for arg in "$@"; do
   case "$arg" in
+    --print-dir) echo "$bin_dir"; exit 0 ;;
     --force|-f) force=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -45,7 +52,11 @@ fi
 cpus="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
 jobs="${BUILD_JOBS:-$cpus}"
 
-mkdir -p "$bin_dir"
+mkdir -p "$bin_dir" "$run_dir"
+if [ "$(readlink "$run_dir/bin" 2>/dev/null)" != "$bin_dir" ]; then
+  rm -rf "$run_dir/bin"
+  ln -s "$bin_dir" "$run_dir/bin"
+fi
 cd "$here"
 
 export CGO_ENABLED=0
@@ -79,8 +90,7 @@ start_all=$SECONDS
 build() {
   local name="$1" pkg="$2" ldflags="$3" hint="$4"
   local out="$bin_dir/$name"
-  if [ "$force" != 1 ] && [ -x "$out" ] \
-     && [ "$out" -nt go.mod ] && [ "$out" -nt go.sum ] && [ "$out" -nt "${BASH_SOURCE[0]}" ]; then
+  if [ "$force" != 1 ] && [ -x "$out" ]; then
     echo "  $name: up to date, skipped"
     return 0
   fi

@@ -10,8 +10,9 @@
 #
 # Order: hook-registered processes (pids/*.pid other than the two below),
 # then kube-apiserver, then etcd. Afterwards any process still running an
-# executable from <run dir>/bin/ is killed as a fallback (matched on
-# /proc/PID/exe, so nothing else on the machine is touched).
+# executable from <run dir>/bin/ whose command line names <run dir> is killed
+# as a fallback (matched on /proc/PID/exe and cmdline: bin/ is shared with
+# other checkouts, whose control planes are left alone).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,7 +36,7 @@ if [ ! -d "$run_dir" ]; then
   exit 0
 fi
 run_dir="$(cd "$run_dir" && pwd)"
-bin_dir="$run_dir/bin"
+bin_dir="$(readlink -f "$run_dir/bin" 2>/dev/null || echo "$run_dir/bin")"
 pid_dir="$run_dir/pids"
 
 # shellcheck source=pids.sh
@@ -98,6 +99,7 @@ if [ -d /proc ] && [ -d "$bin_dir" ]; then
     case "$target" in
       "$bin_dir"/*)
         p="${exe_link#/proc/}"; p="${p%/exe}"
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$run_dir" || continue
         [ "$p" != "$$" ] && strays+=("$p")
         ;;
     esac

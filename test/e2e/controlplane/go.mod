@@ -1,6 +1,6 @@
 // Go module that pins the upstream Kubernetes and etcd releases used to
 // build the loopback control plane for Tollgate's end-to-end tests.
-// Build with ./build.sh; binaries land in test/e2e/.run/bin/.
+// Build with ./build.sh; binaries land in ~/.cache/tollgate/bin/ (see bin-dir.sh).
 //
 // The two pins (everything else is chosen by Go's minimal version selection):
 //   k8s.io/kubernetes         v1.37.2  (kube-apiserver, kubectl)
