@@ -8,6 +8,10 @@ export default defineConfig({
           name: "unit",
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**", "test/bench/**", "node_modules/**"],
+          // A generous ceiling, not a measurement: CI runs on a busy machine,
+          // and no unit test asserts how long anything takes.
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateCertificates } from "../../src/tls/generate.js";
 import type { EngineFigures, EngineResults } from "./engine.js";
+import { benchHostileInputs, formatHostileFigures } from "./hostile.js";
 import { ENGINE_FIXTURES, HEADLINE_FIXTURE, loadCases } from "./lib/fixtures.js";
 import { machineInfo, ticksPerSecond, waitForQuiet, watchOtherLoad } from "./lib/machine.js";
 import { ensureOpa, goBinary, pinnedOpaVersion, RUN_DIR, relative } from "./lib/opa.js";
@@ -212,6 +213,8 @@ async function main(): Promise<void> {
   const engine = await runEngineBench(profileDir, quick);
   log(`engine: opa bench, pinned to core ${SERVER_CORE} …`);
   const opaEngine = await benchOpaEngine(opa, SERVER_CORE, quick ? 1 : 3);
+  log("engine: hostile inputs (timed here, counted in the unit tests) …");
+  const hostile = benchHostileInputs();
 
   // 5. Servers.
   const servers: Partial<Record<ServerTarget, ServerRun>> = {};
@@ -316,6 +319,7 @@ async function main(): Promise<void> {
       serverSevenChecks: ratio(tg7?.rps, op?.rps),
       p99: ratio(op?.p99Ms, tg?.p99Ms),
     },
+    hostileInputs: hostile,
     verdicts: {
       equal: true,
       cases: verdicts.cases,
@@ -351,6 +355,7 @@ async function main(): Promise<void> {
     ]);
   }
   process.stdout.write(`\n${table(engineRows)}\n`);
+  process.stdout.write(`\n${formatHostileFigures(hostile)}\n`);
   if (tg && op) {
     const rows = [
       [

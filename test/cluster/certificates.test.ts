@@ -359,7 +359,7 @@ describe("self-managed certificates", () => {
     clock.advance(250 * DAY);
     await writer.reconcile();
     await vi.waitFor(() => expect(follower.current()).toEqual(writer.current()), {
-      timeout: 2000,
+      timeout: 20_000,
       interval: 10,
     });
     follower.close();

@@ -107,9 +107,8 @@ describe("CachedNamespaceDirectory", () => {
         onError: (namespace, error) => errors.push(`${namespace}: ${error.name}`),
       },
     );
-    const started = Date.now();
+    // The fetch never settles: an answer at all means the timeout gave up on it.
     expect(await directory.labelsOf("apps")).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(errors).toEqual(["apps: TimeoutError"]);
     // Remembered: no second wait, no second report.
     expect(await directory.labelsOf("apps")).toBeUndefined();
@@ -211,9 +210,8 @@ describe("the cluster adapter", () => {
 
   it("aborts a lookup that takes too long", async () => {
     const fetch = namespaceLabelFetcher(kubeConfig);
-    const started = Date.now();
+    // "slow" never answers, so only the abort can end the lookup.
     await expect(fetch("slow", AbortSignal.timeout(100))).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it("drives the webhook's mode through the cached directory", async () => {

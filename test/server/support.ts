@@ -291,7 +291,7 @@ export function sleep(ms: number): Promise<void> {
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5_000,
+  timeoutMs = 20_000,
   what = "condition",
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -46,7 +46,7 @@ function fingerprint(material: TlsMaterial): string {
   return new X509Certificate(material.cert).fingerprint256;
 }
 
-function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const tick = () => {
