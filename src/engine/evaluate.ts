@@ -2,6 +2,13 @@ import jsonpatch from "fast-json-patch";
 import { cloneData } from "./clone.js";
 import type { CompiledPolicy, PolicySet } from "./compile.js";
 import { sameData } from "./equal.js";
+import {
+  applyExceptions,
+  describeException,
+  type ExceptedViolation,
+  type ExceptionSource,
+  exceptionWarnings,
+} from "./exceptions.js";
 import type { KubeObject } from "./kube.js";
 import { getAt, toFieldPath } from "./paths.js";
 import type { Finding, ObjectTarget } from "./policy.js";
@@ -19,6 +26,8 @@ import { type PodTarget, podTargetOf, podTargetPath, resourceOf } from "./worklo
 export interface EvaluateOptions {
   mode: Mode;
   phase: Phase;
+  /** PolicyExceptions in force for this request; none when absent. */
+  exceptions?: ExceptionSource | undefined;
 }
 
 /** Longest value kept per audit annotation, so audit events stay small. */
@@ -29,6 +38,7 @@ function admitted(mode: Mode): Verdict {
     allowed: true,
     mode,
     violations: [],
+    excepted: [],
     warnings: [],
     auditAnnotations: {},
     patch: [],
@@ -49,7 +59,7 @@ function applicablePolicies(
       p.operations.has(input.operation) &&
       p.inNamespace(namespace) &&
       !p.exemptNamespace(namespace) &&
-      !p.exemptName(resource.name),
+      !p.exemptName(`${namespace}/${resource.name}`),
   );
 }
 
@@ -199,11 +209,21 @@ function markPreexisting(
   );
 }
 
-function annotate(violations: Violation[]): Record<string, string> {
+/**
+ * One annotation per policy with its violations; an excepted policy's key
+ * ends in `.excepted` and its value names the exception first.
+ */
+function annotate(violations: Violation[], excepted: ExceptedViolation[]): Record<string, string> {
   const byPolicy: Record<string, string> = {};
-  for (const v of violations) {
-    const previous = byPolicy[v.policy];
-    byPolicy[v.policy] = previous ? `${previous}; ${v.message}` : v.message;
+  const add = (key: string, text: string) => {
+    const previous = byPolicy[key];
+    byPolicy[key] = previous ? `${previous}; ${text}` : text;
+  };
+  for (const v of violations) add(v.policy, v.message);
+  for (const v of excepted) {
+    const key = `${v.policy}.excepted`;
+    if (byPolicy[key] === undefined) add(key, `by ${describeException(v.exception)}`);
+    add(key, v.message);
   }
   for (const [key, value] of Object.entries(byPolicy)) {
     if (value.length > MAX_ANNOTATION_LENGTH) {
@@ -258,19 +278,19 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
   }
   if (phase === "mutate") return verdict;
 
-  const violations = markPreexisting(
-    validateAll(policies, target, subject),
-    policies,
-    input,
-    resource,
+  const { violations, excepted } = applyExceptions(
+    markPreexisting(validateAll(policies, target, subject), policies, input, resource),
+    options.exceptions?.(resource, target.object),
   );
   verdict.violations = violations;
-  verdict.auditAnnotations = annotate(violations);
+  verdict.excepted = excepted;
+  verdict.auditAnnotations = annotate(violations, excepted);
   verdict.allowed = mode !== "enforce" || !violations.some((v) => v.action === "deny");
   verdict.warnings = violations
     .filter((v) => mode === "warn" || (mode === "enforce" && v.action === "warn"))
     .sort((a, b) => ACTION_RANK[a.action] - ACTION_RANK[b.action])
-    .map((v) => `${v.policy}: ${v.message}`);
+    .map((v) => `${v.policy}: ${v.message}`)
+    .concat(exceptionWarnings(excepted));
   return verdict;
 }
 

@@ -2,6 +2,7 @@ export * from "./checklist.js";
 export * from "./compile.js";
 export * from "./equal.js";
 export * from "./evaluate.js";
+export * from "./exceptions.js";
 export * from "./images.js";
 export type * from "./kube.js";
 export * from "./mode.js";

@@ -1,3 +1,4 @@
+import type { ExceptedViolation } from "./exceptions.js";
 import type { KubeObject } from "./kube.js";
 
 export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "CONNECT"] as const;
@@ -80,6 +81,8 @@ export interface Verdict {
   allowed: boolean;
   mode: Mode;
   violations: Violation[];
+  /** Violations a PolicyException covers: they never deny, and are reported as excepted. */
+  excepted: ExceptedViolation[];
   warnings: string[];
   /** Keys are short qualified names; the webhook prefixes them on the API server side. */
   auditAnnotations: Record<string, string>;

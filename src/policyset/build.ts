@@ -1,4 +1,5 @@
-import { compilePolicySet, type Mode, type PolicySet } from "../engine/index.js";
+import { compilePolicySet, globMatcher, type Mode, type PolicySet } from "../engine/index.js";
+import { type SubjectMatch, subjectMatcher } from "../exceptions/subjects.js";
 import type { LoadedPolicy } from "./declarations.js";
 import { parseYamlFile, readTextFile, validateParameters } from "./declarations.js";
 import { PolicyLoadError, parseOrThrow } from "./errors.js";
@@ -13,6 +14,13 @@ export interface Settings {
   modeLabel: string;
   tollgateNamespace: string;
   exemptNamespaces: string[];
+  /** Break-glass: requests of these users, groups or ServiceAccounts are admitted unchecked. */
+  exemptSubject: SubjectMatch;
+  /** Deny changes of the mode label on Namespaces, except by `modeLabelEditor`s. */
+  protectModeLabel: boolean;
+  modeLabelEditor: SubjectMatch;
+  /** Namespaces whose PolicyExceptions are honoured. */
+  mayHoldExceptions: (namespace: string) => boolean;
 }
 
 export interface ResolvedPolicySet {
@@ -87,6 +95,10 @@ export function resolvePolicySet(
       modeLabel: file.modeLabel,
       tollgateNamespace: file.tollgateNamespace,
       exemptNamespaces,
+      exemptSubject: subjectMatcher(file.exemptions.subjects),
+      protectModeLabel: file.protectModeLabel,
+      modeLabelEditor: subjectMatcher(file.modeLabelEditors),
+      mayHoldExceptions: globMatcher(file.exceptionNamespaces),
     },
     policies: resolved,
     source,

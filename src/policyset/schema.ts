@@ -1,15 +1,12 @@
 import { z } from "zod";
 import { ACTIONS, MODES, OPERATIONS, SEVERITIES } from "../engine/index.js";
+import {
+  exceptionSettingsShape,
+  exemptionsSchema as exemptions,
+  globalExemptionsSchema,
+} from "./exemptions.js";
 
 const names = z.array(z.string().min(1));
-
-const exemptions = z
-  .object({
-    namespaces: names.default([]),
-    names: names.default([]),
-    images: names.default([]),
-  })
-  .strict();
 
 /** The data half of a policy: `policies/<id>/policy.yaml`. */
 export const declarationSchema = z
@@ -56,7 +53,8 @@ export const policySetSchema = z
     defaultMode: z.enum([...MODES, "off"]).default("enforce"),
     modeLabel: z.string().min(1).default("tollgate.dev/mode"),
     tollgateNamespace: z.string().min(1).default("tollgate-system"),
-    exemptions: exemptions.default({ namespaces: [], names: [], images: [] }),
+    exemptions: globalExemptionsSchema,
+    ...exceptionSettingsShape,
     policies: z.record(z.string(), policyOverride).default({}),
   })
   .strict();

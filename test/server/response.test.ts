@@ -30,6 +30,7 @@ function verdict(overrides: Partial<Verdict>): Verdict {
     allowed: true,
     mode: "enforce",
     violations: [],
+    excepted: [],
     warnings: [],
     auditAnnotations: {},
     patch: [],
