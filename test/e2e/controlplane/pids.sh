@@ -14,7 +14,8 @@ pid_alive() {
   fi
   if [ -n "${exe:-}" ] && [ -e "/proc/$pid/exe" ]; then
     actual="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
-    [ "${actual% (deleted)}" = "$exe" ] || return 1
+    # The recorded path may go through the bin/ link to the shared build.
+    [ "${actual% (deleted)}" = "$(readlink -f "$exe" 2>/dev/null || echo "$exe")" ] || return 1
   fi
   return 0
 }
