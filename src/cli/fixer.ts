@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
+import type { Document } from "yaml";
 import {
   evaluate,
   type PatchOperation,
@@ -7,8 +8,9 @@ import {
   type ResourceRef,
   toPointer,
 } from "../engine/index.js";
-import { parseManifests } from "../manifests/read.js";
-import { parseDocuments } from "./documents.js";
+import { kubeValue } from "../manifests/convert.js";
+import { parseManifests, parseYaml } from "../manifests/read.js";
+import { type DocumentText, splitText } from "../manifests/split.js";
 import type { InputProblem } from "./inputs.js";
 import { admissionInputFor, resourceFor } from "./resources.js";
 import {
@@ -43,7 +45,27 @@ export interface FixOptions {
   namespace: string | undefined;
 }
 
-const TO_JS = { maxAliasCount: 100 } as const;
+/** The documents of a text, parsed; undefined when one cannot be read. */
+function documentsOf(text: string): { piece: DocumentText; doc: Document.Parsed }[] | undefined {
+  const out: { piece: DocumentText; doc: Document.Parsed }[] = [];
+  for (const piece of splitText(text)) {
+    if (piece.kind !== "document") return undefined;
+    const [doc, extra] = parseYaml(piece.text);
+    if (!doc) continue;
+    if (doc.errors.length > 0 || extra) return undefined;
+    out.push({ piece, doc });
+  }
+  return out;
+}
+
+/** Every document's value, as kubectl reads it; undefined when one cannot be read. */
+function valuesOf(documents: readonly { doc: Document.Parsed }[]): unknown[] | undefined {
+  try {
+    return documents.map(({ doc }) => kubeValue(doc));
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Applies the mutations the webhook would make to every object in `text`.
@@ -56,8 +78,9 @@ export function fixText(text: string, source: string, options: FixOptions): Fixe
   const parsed = parseManifests(text, source);
   const problems: InputProblem[] = [...parsed.problems];
   const unchanged: FixedText = { text, changed: false, patched: [], problems };
-  const { docs, spans } = parseDocuments(text);
-  if (docs.some((doc) => doc.errors.length > 0)) return unchanged;
+  const documents = documentsOf(text);
+  if (!documents) return unchanged;
+  const byIndex = new Map(documents.map((d, i) => [d.piece.index, i]));
 
   // Each document's patches, with paths made absolute within the document.
   const byDocument = new Map<number, { patched: PatchedResource[]; ops: PatchOperation[] }>();
@@ -82,13 +105,14 @@ export function fixText(text: string, source: string, options: FixOptions): Fixe
   if (byDocument.size === 0) return unchanged;
 
   // What each document must read as afterwards: the plain-object patch result.
-  const expected = docs.map((doc) => doc.toJS(TO_JS) as unknown);
+  const expected = valuesOf(documents);
+  if (!expected) return unchanged;
   const patched: PatchedResource[] = [];
   const changedDocuments = new Set<number>();
   for (const [document, entry] of byDocument) {
-    const index = document - 1;
-    const doc = docs[index];
-    if (!doc) continue;
+    const index = byIndex.get(document);
+    const doc = index === undefined ? undefined : documents[index]?.doc;
+    if (index === undefined || !doc) continue;
     try {
       for (const op of entry.ops) applyOperation(doc, op);
       expected[index] = jsonpatch.applyPatch(
@@ -111,16 +135,10 @@ export function fixText(text: string, source: string, options: FixOptions): Fixe
   }
   if (changedDocuments.size === 0) return { ...unchanged, problems };
 
-  const json = docs.length === 1 && isJsonText(text);
+  const json = documents.length === 1 && isJsonText(text);
   const output = json
-    ? `${jsonOf(docs[0]?.contents, jsonIndent(text))}${/\r?\n$/.exec(text)?.[0] ?? ""}`
-    : spans
-        .map(({ start, end }, i) => {
-          const original = text.slice(start, end);
-          const doc = docs[i];
-          return doc && changedDocuments.has(i) ? renderDocument(doc, original) : original;
-        })
-        .join("");
+    ? `${jsonOf(documents[0]?.doc.contents, jsonIndent(text))}${/\r?\n$/.exec(text)?.[0] ?? ""}`
+    : replaceDocuments(text, documents, changedDocuments);
   if (!matches(output, expected)) {
     problems.push({
       source,
@@ -132,15 +150,28 @@ export function fixText(text: string, source: string, options: FixOptions): Fixe
   return { text: output, changed: output !== text, patched, problems };
 }
 
+/** The text with each changed document written anew and everything else as it was. */
+function replaceDocuments(
+  text: string,
+  documents: readonly { piece: DocumentText; doc: Document.Parsed }[],
+  changed: ReadonlySet<number>,
+): string {
+  let out = "";
+  let at = 0;
+  documents.forEach(({ piece, doc }, i) => {
+    if (!changed.has(i)) return;
+    out += text.slice(at, piece.start) + renderDocument(doc, piece.text);
+    at = piece.end;
+  });
+  return out + text.slice(at);
+}
+
 /**
  * Re-reads the output and checks that every document holds exactly what the
  * patch says, so that a formatting bug can never write a wrong manifest.
  */
 function matches(output: string, expected: readonly unknown[]): boolean {
-  const again = parseDocuments(output).docs;
-  if (again.length !== expected.length || again.some((doc) => doc.errors.length > 0)) return false;
-  return isDeepStrictEqual(
-    again.map((doc) => doc.toJS(TO_JS) as unknown),
-    expected,
-  );
+  const again = documentsOf(output);
+  const values = again && valuesOf(again);
+  return values !== undefined && isDeepStrictEqual(values, expected);
 }

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import { type ManifestObject, parseManifests } from "../manifests/read.js";
 import type { CliIO } from "./context.js";
-import { helmTemplates } from "./documents.js";
 import { UsageError } from "./errors.js";
 
 /** The argument that stands for standard input. */
@@ -32,10 +31,7 @@ export interface InputFile {
 }
 
 /** An object to evaluate, with where it came from. */
-export interface SourcedObject extends ManifestObject {
-  /** The chart template of `helm template` output (`# Source:` comment). */
-  template: string | undefined;
-}
+export type SourcedObject = ManifestObject;
 
 /** `file: document 2 (line 14): invalid YAML: …` */
 export function formatProblem(problem: InputProblem): string {
@@ -172,10 +168,7 @@ export function manifestsOf(files: readonly InputFile[]): {
   const problems: InputProblem[] = [];
   for (const file of files) {
     const parsed = parseManifests(file.text, file.name);
-    const templates = helmTemplates(file.text);
-    for (const found of parsed.objects) {
-      objects.push({ ...found, template: templates[found.document - 1] });
-    }
+    objects.push(...parsed.objects);
     problems.push(...parsed.problems);
   }
   return { objects, problems };

@@ -1,22 +1,39 @@
-import { LineCounter, parseAllDocuments } from "yaml";
+import {
+  type Document,
+  type DocumentOptions,
+  type ParseOptions,
+  parseAllDocuments,
+  type SchemaOptions,
+} from "yaml";
 import type { KubeObject } from "../engine/index.js";
+import { kubeValue, YamlValueError } from "./convert.js";
+import { KUBE_TAGS } from "./scalars.js";
+import { type DocumentText, type Piece, splitText } from "./split.js";
 
 /** One object found in a manifest file, with where it came from. */
 export interface ManifestObject {
   source: string;
   /** 1-based position of the YAML document in its file. */
   document: number;
+  /** 1-based line where the document starts. */
+  line: number;
   /** Set for objects that came out of a `List`'s items. */
   item: number | undefined;
+  /** The chart template of `helm template` output (its `# Source:` comment). */
+  template: string | undefined;
   object: KubeObject;
 }
 
 /** Something in a manifest that cannot be evaluated, with where it is. */
 export interface ManifestProblem {
   source: string;
-  document: number;
+  document: number | undefined;
   line: number | undefined;
   message: string;
+  /** The document is not a Kubernetes object (no apiVersion or kind), see --ignore-unknown. */
+  unknown?: boolean;
+  /** The whole rest of the file is unusable (an unrendered template, a bad separator). */
+  fatal?: boolean;
 }
 
 export interface ParsedManifests {
@@ -24,72 +41,180 @@ export interface ParsedManifests {
   problems: ManifestProblem[];
 }
 
+/**
+ * How every manifest is parsed: YAML 1.1 scalars as kubectl reads them, no
+ * merge or duplicate-key handling by the library (kubeValue does both the
+ * way kubectl does).
+ */
+export const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  schema: "failsafe",
+  customTags: (tags) => [...tags, ...KUBE_TAGS],
+  uniqueKeys: false,
+  merge: false,
+  strict: false,
+};
+
+/** Parses one document's text; a text with a second YAML document (after `...`) keeps both. */
+export function parseYaml(text: string): Document.Parsed[] {
+  return [...parseAllDocuments(text, YAML_OPTIONS)];
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/** Names a value of the wrong type: `1 (a number)`. */
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${JSON.stringify(value)} (a ${typeof value})`;
+}
+
 function shapeProblem(value: Record<string, unknown>): string | undefined {
-  if (typeof value.kind !== "string" || value.kind === "") return "has no kind";
-  if (typeof value.apiVersion !== "string" || value.apiVersion === "") {
+  if (value.kind === undefined || value.kind === "") return "has no kind";
+  if (typeof value.kind !== "string") return `kind is ${describeValue(value.kind)}, not a string`;
+  if (value.apiVersion === undefined || value.apiVersion === "") {
     return `${value.kind} has no apiVersion`;
+  }
+  if (typeof value.apiVersion !== "string") {
+    return `${value.kind} apiVersion is ${describeValue(value.apiVersion)}, not a string`;
   }
   return undefined;
 }
 
-/** Splits multi-document YAML or JSON into objects, flattening `List`s. */
-export function parseManifests(text: string, source: string): ParsedManifests {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false });
+const HELM_SOURCE = /^#\s*Source:\s*(\S.*?)\s*$/;
+
+/** The `# Source:` comment `helm template` writes before every document. */
+export function templateOf(text: string): string | undefined {
+  if (!text.includes("# Source:")) return undefined;
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    const found = HELM_SOURCE.exec(trimmed);
+    if (found) return found[1];
+    // Only the comments heading the document count.
+    if (trimmed !== "" && !trimmed.startsWith("#")) return undefined;
+  }
+  return undefined;
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+const TEMPLATE = /\{\{.*\}\}/;
+
+function templateProblem(source: string, piece: DocumentText): ManifestProblem | undefined {
+  if (!TEMPLATE.test(piece.text)) return undefined;
+  return {
+    source,
+    document: undefined,
+    line: undefined,
+    fatal: true,
+    message:
+      "is a template ({{ … }}), not a manifest; render it first (helm template …) or leave it out",
+  };
+}
+
+/**
+ * Reads one document as kubectl would and splits it into objects, opening
+ * `List`s. Problems name the document and line.
+ */
+export function readDocument(piece: DocumentText, source: string): ParsedManifests {
   const result: ParsedManifests = { objects: [], problems: [] };
-  const list = Array.isArray(docs) ? docs : [docs];
-  list.forEach((doc, i) => {
-    const document = i + 1;
-    // The first line of content, not the `---` that opens the document.
-    const start = doc.contents?.range?.[0] ?? doc.range?.[0];
-    const line = start === undefined ? undefined : lines.linePos(start).line;
+  const { index: document } = piece;
+  const problem = (message: string, line: number | undefined = piece.line) =>
+    result.problems.push({ source, document, line, message });
+  let value: unknown;
+  try {
+    const docs = parseYaml(piece.text);
+    const doc = docs[0];
+    if (!doc) return result;
     const error = doc.errors[0];
     if (error) {
-      const at = error.linePos?.[0]?.line ?? line;
-      result.problems.push({
-        source,
-        document,
-        line: at,
-        message: `invalid YAML: ${error.message.split("\n")[0]}`,
-      });
-      return;
+      const at = error.linePos?.[0]?.line;
+      const templated = templateProblem(source, piece);
+      if (templated) result.problems.push(templated);
+      else problem(`invalid YAML: ${error.message.split("\n")[0]}`, at && piece.line + at - 1);
+      return result;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) return;
-    if (!isRecord(value)) {
-      result.problems.push({ source, document, line, message: "is not an object" });
-      return;
+    if (docs.length > 1) {
+      problem(
+        "holds a second YAML document after `...`; kubectl reads only the first, so remove it or separate it with ---",
+      );
+      return result;
     }
-    const problem = shapeProblem(value);
-    if (problem) {
-      result.problems.push({ source, document, line, message: problem });
-      return;
+    value = kubeValue(doc);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      problem("is nested too deeply to read");
+      return result;
     }
-    if (
-      value.kind === "List" ||
-      (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items))
-    ) {
-      const items = Array.isArray(value.items) ? value.items : [];
-      items.forEach((entry: unknown, item) => {
-        const itemProblem = isRecord(entry) ? shapeProblem(entry) : "is not an object";
-        if (itemProblem) {
-          result.problems.push({
-            source,
-            document,
-            line,
-            message: `items[${item}] ${itemProblem}`,
-          });
-        } else {
-          result.objects.push({ source, document, item, object: entry as KubeObject });
-        }
-      });
-      return;
+    if (!(error instanceof YamlValueError)) throw error;
+    const templated = templateProblem(source, piece);
+    if (templated) result.problems.push(templated);
+    else {
+      const line =
+        error.offset === undefined ? piece.line : piece.line + lineAt(piece.text, error.offset) - 1;
+      problem(error.message, line);
     }
-    result.objects.push({ source, document, item: undefined, object: value as KubeObject });
+    return result;
+  }
+  if (value === null || value === undefined) return result;
+  if (!isRecord(value)) {
+    problem("is not an object");
+    return result;
+  }
+  const template = templateOf(piece.text);
+  const shape = shapeProblem(value);
+  if (shape) {
+    result.problems.push({ source, document, line: piece.line, message: shape, unknown: true });
+    return result;
+  }
+  const object = (entry: unknown, item: number | undefined) => ({
+    source,
+    document,
+    line: piece.line,
+    item,
+    template,
+    object: entry as KubeObject,
   });
+  const kind = value.kind as string;
+  if (kind === "List" || (kind.endsWith("List") && Array.isArray(value.items))) {
+    const items: unknown[] = Array.isArray(value.items) ? value.items : [];
+    items.forEach((entry, item) => {
+      const itemProblem = isRecord(entry) ? shapeProblem(entry) : "is not an object";
+      if (itemProblem) problem(`items[${item}] ${itemProblem}`);
+      else result.objects.push(object(entry, item));
+    });
+    return result;
+  }
+  result.objects.push(object(value, undefined));
+  return result;
+}
+
+/** A problem for a `---` line kubectl refuses. */
+export function separatorProblem(
+  piece: Extract<Piece, { kind: "separator-error" }>,
+  source: string,
+): ManifestProblem {
+  return { source, document: undefined, line: piece.line, message: piece.message, fatal: true };
+}
+
+/** Splits multi-document YAML or JSON held in memory into objects, flattening `List`s. */
+export function parseManifests(text: string, source: string): ParsedManifests {
+  const result: ParsedManifests = { objects: [], problems: [] };
+  for (const piece of splitText(text)) {
+    if (piece.kind === "separator-error") {
+      result.problems.push(separatorProblem(piece, source));
+      break;
+    }
+    const read = readDocument(piece, source);
+    result.objects.push(...read.objects);
+    result.problems.push(...read.problems);
+    if (read.problems.some((p) => p.fatal)) break;
+  }
   return result;
 }
