@@ -7,8 +7,15 @@
 #
 # Docker is not available on the development machines, so this file is not
 # built by the test suite: review changes by reading, and build it in CI or on a
-# workstation. Pin the base images by digest (FROM image@sha256:...) when
-# publishing releases.
+# workstation.
+#
+# Base images are pinned by digest, so a moved tag cannot change what is built.
+# The tag stays beside the digest for readers; the digest wins. These digests
+# could not be resolved against the image registries from the development
+# machine (no access); each was taken from public Dockerfiles where it appears
+# in more than one independent project. Before a release, check and refresh
+# them:  docker buildx imagetools inspect node:22-bookworm-slim
+#        docker buildx imagetools inspect gcr.io/distroless/nodejs22-debian12:nonroot
 #
 # Runtime layout (all owned by root, read-only to the process):
 #   /app/package.json        "type": "module", needed to load dist/ as ESM
@@ -22,8 +29,8 @@
 # -v ...:/etc/tollgate and --config), and a development certificate generated
 # under /tmp because no --cert/--key is given.
 
-ARG NODE_BUILD_IMAGE=node:22-bookworm-slim
-ARG NODE_RUNTIME_IMAGE=gcr.io/distroless/nodejs22-debian12:nonroot
+ARG NODE_BUILD_IMAGE=node:22-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
+ARG NODE_RUNTIME_IMAGE=gcr.io/distroless/nodejs22-debian12:nonroot@sha256:13593b7570658e8477de39e2f4a1dd25db2f836d68a0ba771251572d23bb4f8e
 
 # --- build: compile TypeScript with the full dependency tree ------------------
 FROM ${NODE_BUILD_IMAGE} AS build

@@ -1,0 +1,85 @@
+// The rendered base: what narrows Tollgate's reach beyond RBAC. The policies
+// themselves are proven against the real API server in
+// test/e2e/least-privilege.test.ts; here, that they are shipped and aimed right.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../../src/engine/index.js";
+import { find, REPO, render } from "./render.js";
+
+const SA_USER = "system:serviceaccount:tollgate-system:tollgate";
+
+interface Policy {
+  spec: {
+    failurePolicy: string;
+    matchConditions: { expression: string }[];
+    matchConstraints: { resourceRules: { resources: string[]; operations: string[] }[] };
+  };
+}
+
+describe.each(["base", "overlays/cluster-wide", "overlays/opt-in", "overlays/cert-manager"])(
+  "%s",
+  (dir) => {
+    const objects = render(dir);
+
+    it("runs the webhook as system-cluster-critical", () => {
+      const deployment = find(objects, "Deployment", "tollgate") as KubeObject & {
+        spec: { template: { spec: { priorityClassName?: string } } };
+      };
+      expect(deployment.spec.template.spec.priorityClassName).toBe("system-cluster-critical");
+    });
+
+    it("opens only port 8443 of the webhook pods", () => {
+      const policy = find(objects, "NetworkPolicy", "tollgate") as KubeObject & {
+        spec: {
+          podSelector: { matchLabels: Record<string, string> };
+          policyTypes: string[];
+          ingress: { ports: { port: number; protocol: string }[] }[];
+        };
+      };
+      const deployment = find(objects, "Deployment", "tollgate") as KubeObject & {
+        spec: { template: { metadata: { labels: Record<string, string> } } };
+      };
+      const podLabels = deployment.spec.template.metadata.labels;
+      for (const [key, value] of Object.entries(policy.spec.podSelector.matchLabels)) {
+        expect(podLabels[key], key).toBe(value);
+      }
+      expect(policy.spec.policyTypes).toEqual(["Ingress"]);
+      const ports = policy.spec.ingress.flatMap((rule) => rule.ports);
+      expect(ports).toEqual([{ port: 8443, protocol: "TCP" }]);
+    });
+
+    it("binds both admission policies to Tollgate's ServiceAccount, failing closed", () => {
+      for (const name of ["tollgate-ca-bundle-only", "tollgate-own-secret-only"]) {
+        const policy = find(objects, "ValidatingAdmissionPolicy", name) as KubeObject & Policy;
+        const binding = find(objects, "ValidatingAdmissionPolicyBinding", name) as KubeObject & {
+          spec: { policyName: string; validationActions: string[] };
+        };
+        expect(binding.spec).toEqual({ policyName: name, validationActions: ["Deny"] });
+        expect(policy.spec.failurePolicy).toBe("Fail");
+        expect(policy.spec.matchConditions.map((c) => c.expression)).toEqual([
+          `request.userInfo.username == "${SA_USER}"`,
+        ]);
+      }
+      const caBundle = find(objects, "ValidatingAdmissionPolicy", "tollgate-ca-bundle-only");
+      const rules = (caBundle as KubeObject & Policy).spec.matchConstraints.resourceRules;
+      expect(rules.flatMap((r) => r.resources).sort()).toEqual([
+        "mutatingwebhookconfigurations",
+        "validatingwebhookconfigurations",
+      ]);
+    });
+  },
+);
+
+describe("Dockerfile", () => {
+  it("pins every base image by digest", () => {
+    const text = readFileSync(`${REPO}Dockerfile`, "utf8");
+    const images = [...text.matchAll(/^ARG NODE_\w+_IMAGE=(\S+)$/gm)].map((m) => m[1] ?? "");
+    expect(images).toHaveLength(2);
+    for (const image of images) expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    // Every stage starts from one of the two pinned arguments.
+    const froms = [...text.matchAll(/^FROM \$\{(\w+)\}/gm)].map((m) => m[1]);
+    const stages = [...text.matchAll(/^FROM /gm)];
+    expect(froms).toEqual(["NODE_BUILD_IMAGE", "NODE_BUILD_IMAGE", "NODE_RUNTIME_IMAGE"]);
+    expect(stages).toHaveLength(froms.length);
+  });
+});
