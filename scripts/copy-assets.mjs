@@ -1,6 +1,7 @@
 // Copies the data files the compiled code reads at run time into dist/:
 // every policies/**/*.yaml except the examples (policy.yaml files are loaded
-// relative to dist/policies/index.js). Then marks the CLI entry executable.
+// relative to dist/policies/index.js) and the dashboard's page, scripts and
+// styles (src/dashboard/static). Then marks the CLI entry executable.
 import { chmodSync, cpSync, existsSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +22,10 @@ cpSync(from, to, {
   },
 });
 
+cpSync(`${root}src/dashboard/static`, `${root}dist/src/dashboard/static`, { recursive: true });
+
 const cli = `${root}dist/src/cli/main.js`;
 if (existsSync(cli)) chmodSync(cli, 0o755);
-console.log(`copy-assets: ${copied} YAML file(s) copied to dist/policies`);
+console.log(
+  `copy-assets: ${copied} YAML file(s) copied to dist/policies, the dashboard's page to dist/src/dashboard/static`,
+);

@@ -3,6 +3,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { register as audit } from "./commands/audit.js";
 import { register as certs } from "./commands/certs.js";
+import { register as dashboard } from "./commands/dashboard.js";
 import { register as fix } from "./commands/fix.js";
 import { register as policies } from "./commands/policies.js";
 import { register as serve } from "./commands/serve.js";
@@ -14,7 +15,15 @@ import { type RegisterCommand, runCli } from "./program.js";
  * Every command of the CLI. To add one, write `src/cli/commands/<name>.ts`
  * exporting `register(program)`, import it above and list it here (sorted).
  */
-export const COMMANDS: readonly RegisterCommand[] = [audit, certs, fix, policies, serve, test];
+export const COMMANDS: readonly RegisterCommand[] = [
+  audit,
+  certs,
+  dashboard,
+  fix,
+  policies,
+  serve,
+  test,
+];
 
 function isEntryPoint(): boolean {
   const script = process.argv[1];

@@ -152,7 +152,8 @@ function positiveInt(max: number) {
 
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-function namespaces(value: string, previous: string[] | undefined): string[] {
+/** Parses -n/--namespace: comma lists, repeatable, each a valid namespace name. */
+export function namespaceList(value: string, previous: string[] | undefined): string[] {
   const names = value
     .split(",")
     .map((n) => n.trim())
@@ -188,7 +189,7 @@ export function register(program: Command): void {
     .option(
       "-n, --namespace <names>",
       "namespace to audit; repeat it or give a comma list (default: all namespaces)",
-      namespaces,
+      namespaceList,
     )
     .option("-c, --config <file>", "PolicySet file to apply over the shipped policies")
     .addOption(

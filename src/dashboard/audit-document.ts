@@ -1,0 +1,290 @@
+import { z } from "zod";
+
+/**
+ * The one place that reads a `tollgate audit --format json` document. The
+ * rest of the dashboard sees only the types below, so a change of the audit
+ * JSON is absorbed here. Unknown members are ignored; members the dashboard
+ * needs are checked, and a bad document fails naming the field.
+ */
+
+const severity = z.enum(["critical", "high", "medium", "low"]);
+const checklist = z.object({ section: z.string(), item: z.string() });
+
+const finding = z.object({
+  source: z.enum(["policy", "check"]),
+  policy: z.string(),
+  title: z.string(),
+  checklist,
+  severity,
+  action: z.string(),
+  result: z.string(),
+  message: z.string(),
+  resource: z
+    .object({
+      apiVersion: z.string().optional(),
+      kind: z.string(),
+      namespace: z.string().optional(),
+      name: z.string(),
+    })
+    .optional(),
+  path: z.string().optional(),
+  container: z.string().optional(),
+  patch: z.array(z.unknown()).optional(),
+  scope: z.enum(["namespace", "cluster"]),
+  /** Set by the exceptions feature when an exception covers the finding. */
+  exception: z.string().optional(),
+});
+
+const counts = { pass: z.number(), fail: z.number(), warn: z.number() };
+
+/**
+ * Exceptions, once the audit reports them. Read leniently: a name, the
+ * namespace and policies it covers, and an RFC 3339 expiry when it has one.
+ */
+const exception = z.object({
+  name: z.string(),
+  namespace: z.string().optional(),
+  policies: z.array(z.string()).optional(),
+  expires: z.string().optional(),
+  reason: z.string().optional(),
+  findings: z.number().optional(),
+});
+
+const documentSchema = z.object({
+  kind: z.literal("AuditResult"),
+  server: z.string(),
+  policySet: z.string(),
+  startedAt: z.string(),
+  findings: z.array(finding),
+  error: z.string().optional(),
+  summary: z
+    .object({
+      finishedAt: z.string(),
+      durationMs: z.number(),
+      serverVersion: z.string(),
+      version: z.object({ status: z.string(), message: z.string() }),
+      exemptNamespaces: z.array(z.string()),
+      checks: z.array(
+        z.object({
+          id: z.string(),
+          title: z.string(),
+          checklist,
+          severity,
+          status: z.enum(["pass", "fail", "unknown"]),
+          findings: z.number(),
+          passes: z.number(),
+        }),
+      ),
+      notes: z.array(z.string()),
+    })
+    .optional(),
+  namespaces: z
+    .array(z.object({ namespace: z.string(), ...counts, omitted: z.number() }))
+    .optional(),
+  clusterReport: z.object(counts).optional(),
+  score: z
+    .object({
+      passed: z.number(),
+      failed: z.number(),
+      outOfReach: z.number(),
+      inReach: z.number(),
+      percent: z.number(),
+      sections: z.array(
+        z.object({
+          section: z.string(),
+          pass: z.number(),
+          fail: z.number(),
+          outOfReach: z.number(),
+        }),
+      ),
+      items: z.array(
+        z.object({
+          section: z.string(),
+          item: z.string(),
+          status: z.enum(["pass", "fail", "out-of-reach"]),
+          findings: z.number(),
+          policies: z.array(z.string()),
+          checks: z.array(z.string()),
+          reason: z.string().optional(),
+        }),
+      ),
+    })
+    .optional(),
+  exceptions: z.array(exception).optional(),
+  exitCode: z.number(),
+});
+
+type Document = z.infer<typeof documentSchema>;
+type Summary = NonNullable<Document["summary"]>;
+
+export type Severity = z.infer<typeof severity>;
+export type RawFinding = z.infer<typeof finding>;
+export type AuditCheck = Summary["checks"][number];
+export type AuditScore = NonNullable<Document["score"]>;
+export type AuditException = z.infer<typeof exception>;
+
+export interface NamespaceCounts {
+  namespace: string;
+  pass: number;
+  fail: number;
+  warn: number;
+}
+
+/** A finding as the dashboard shows it. */
+export interface Finding {
+  policy: string;
+  title: string;
+  source: "policy" | "check";
+  severity: Severity;
+  action: string;
+  section: string;
+  item: string;
+  /** The whole message, which names the resource. */
+  message: string;
+  /** How to fix it: the message's advice after its "; ", or the patch a mutation would apply. */
+  fix: string;
+  path: string | undefined;
+  container: string | undefined;
+  kind: string | undefined;
+  name: string | undefined;
+  /** The namespace whose report holds it (a Namespace's own name for its checks); unset for the cluster. */
+  namespace: string | undefined;
+  /** The exception that covers it, when there is one. */
+  exception: string | undefined;
+}
+
+/** Everything the dashboard needs from one audit. */
+export interface AuditView {
+  server: string;
+  policySet: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  serverVersion: string;
+  version: { status: string; message: string };
+  exitCode: number;
+  score: AuditScore;
+  namespaces: NamespaceCounts[];
+  clusterReport: { pass: number; fail: number; warn: number };
+  checks: AuditCheck[];
+  notes: string[];
+  exemptNamespaces: string[];
+  findings: Finding[];
+  /** Undefined when the audit does not report exceptions at all. */
+  exceptions: AuditException[] | undefined;
+}
+
+/** A document the dashboard cannot show: `where` names it, `problem` says why. */
+export class AuditDocumentError extends Error {
+  override name = "AuditDocumentError";
+  constructor(
+    readonly where: string,
+    readonly problem: string,
+  ) {
+    super(`${where}: ${problem}`);
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issue.path.length > 0 ? issue.path.join(".") : "(document)";
+  return `${at}: ${issue.message}`;
+}
+
+/** The advice part of a message: what follows its first "; ", if anything. */
+function adviceOf(message: string): string {
+  const at = message.indexOf("; ");
+  return at < 0 ? "" : message.slice(at + 2);
+}
+
+/** The namespace an object lives in, or its own name for a Namespace. */
+function homeOf(resource: RawFinding["resource"]): string | undefined {
+  if (!resource) return undefined;
+  return resource.namespace ?? (resource.kind === "Namespace" ? resource.name : undefined);
+}
+
+function toFinding(f: RawFinding): Finding {
+  const patch = f.patch && f.patch.length > 0 ? `apply ${JSON.stringify(f.patch)}` : "";
+  return {
+    policy: f.policy,
+    title: f.title,
+    source: f.source,
+    severity: f.severity,
+    action: f.action,
+    section: f.checklist.section,
+    item: f.checklist.item,
+    message: f.message,
+    fix: adviceOf(f.message) || patch,
+    path: f.path,
+    container: f.container,
+    kind: f.resource?.kind,
+    name: f.resource?.name,
+    namespace: f.scope === "namespace" ? homeOf(f.resource) : undefined,
+    exception: f.exception,
+  };
+}
+
+/**
+ * Reads a parsed audit JSON document. `where` names it in errors (a file
+ * name, or "the live audit"). A document that closed with `error` (the audit
+ * failed midway) is refused with that error.
+ */
+export function readAuditDocument(value: unknown, where: string): AuditView {
+  const parsed = documentSchema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues.slice(0, 3).map(describeIssue).join("; ");
+    throw new AuditDocumentError(
+      where,
+      `not a tollgate audit JSON document (tollgate audit --format json): ${first}`,
+    );
+  }
+  const doc = parsed.data;
+  if (doc.error !== undefined) {
+    throw new AuditDocumentError(where, `the audit did not finish: ${doc.error}`);
+  }
+  const { summary, score, namespaces, clusterReport } = doc;
+  if (!summary || !score || !namespaces || !clusterReport) {
+    throw new AuditDocumentError(
+      where,
+      "the audit document has no summary, score or namespaces; was it cut short?",
+    );
+  }
+  return {
+    server: doc.server,
+    policySet: doc.policySet,
+    startedAt: doc.startedAt,
+    finishedAt: summary.finishedAt,
+    durationMs: summary.durationMs,
+    serverVersion: summary.serverVersion,
+    version: summary.version,
+    exitCode: doc.exitCode,
+    score,
+    namespaces: namespaces.map(({ namespace, pass, fail, warn }) => ({
+      namespace,
+      pass,
+      fail,
+      warn,
+    })),
+    clusterReport: {
+      pass: clusterReport.pass,
+      fail: clusterReport.fail,
+      warn: clusterReport.warn,
+    },
+    checks: summary.checks,
+    notes: summary.notes,
+    exemptNamespaces: summary.exemptNamespaces,
+    findings: doc.findings.map(toFinding),
+    exceptions: doc.exceptions,
+  };
+}
+
+/** Parses JSON text and reads it; a syntax error names `where`. */
+export function parseAuditDocument(text: string, where: string): AuditView {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AuditDocumentError(where, `not valid JSON: ${reason}`);
+  }
+  return readAuditDocument(value, where);
+}
