@@ -7,10 +7,20 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/bench/**", "node_modules/**"],
+          exclude: ["test/e2e/**", "test/bench/**", "test/dashboard/browser/**", "node_modules/**"],
           // A generous ceiling, not a measurement: CI runs on a busy machine,
           // and no unit test asserts how long anything takes.
           testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          // Drives the dashboard in real headless Chromium (test/dashboard/browser/chromium.ts).
+          include: ["test/dashboard/browser/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
           hookTimeout: 60_000,
         },
       },
