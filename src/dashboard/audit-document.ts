@@ -10,6 +10,13 @@ import { z } from "zod";
 const severity = z.enum(["critical", "high", "medium", "low"]);
 const checklist = z.object({ section: z.string(), item: z.string() });
 
+const exceptionRef = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  expires: z.string().optional(),
+  reason: z.string().optional(),
+});
+
 const finding = z.object({
   source: z.enum(["policy", "check"]),
   policy: z.string(),
@@ -31,8 +38,8 @@ const finding = z.object({
   container: z.string().optional(),
   patch: z.array(z.unknown()).optional(),
   scope: z.enum(["namespace", "cluster"]),
-  /** Set by the exceptions feature when an exception covers the finding. */
-  exception: z.string().optional(),
+  /** The PolicyException that covers the finding (the engine's ExceptionRef), or its name. */
+  exception: z.union([z.string(), exceptionRef]).optional(),
 });
 
 const counts = { pass: z.number(), fail: z.number(), warn: z.number() };
@@ -149,7 +156,7 @@ export interface Finding {
   name: string | undefined;
   /** The namespace whose report holds it (a Namespace's own name for its checks); unset for the cluster. */
   namespace: string | undefined;
-  /** The exception that covers it, when there is one. */
+  /** The exception that covers it (`namespace/name`), when there is one. */
   exception: string | undefined;
 }
 
@@ -170,7 +177,7 @@ export interface AuditView {
   notes: string[];
   exemptNamespaces: string[];
   findings: Finding[];
-  /** Undefined when the audit does not report exceptions at all. */
+  /** Undefined when the audit reports no exceptions. */
   exceptions: AuditException[] | undefined;
 }
 
@@ -202,6 +209,41 @@ function homeOf(resource: RawFinding["resource"]): string | undefined {
   return resource.namespace ?? (resource.kind === "Namespace" ? resource.name : undefined);
 }
 
+type RawException = Exclude<RawFinding["exception"], string | undefined>;
+
+/** `team-a/legacy`, as findings name the exception that covers them. */
+function exceptionName(ref: RawFinding["exception"]): string | undefined {
+  if (ref === undefined || typeof ref === "string") return ref;
+  return `${ref.namespace}/${ref.name}`;
+}
+
+/**
+ * The exceptions in force: the document's own list when it has one, else
+ * those that cover at least one finding, with the policies they cover.
+ */
+function exceptionsOf(doc: Document): AuditException[] | undefined {
+  if (doc.exceptions) return doc.exceptions;
+  const seen = new Map<string, { ref: RawException; policies: Set<string>; findings: number }>();
+  for (const f of doc.findings) {
+    const ref = f.exception;
+    if (ref === undefined || typeof ref === "string") continue;
+    const key = `${ref.namespace}/${ref.name}`;
+    const entry = seen.get(key) ?? { ref, policies: new Set<string>(), findings: 0 };
+    entry.policies.add(f.policy);
+    entry.findings++;
+    seen.set(key, entry);
+  }
+  if (seen.size === 0) return undefined;
+  return [...seen.values()].map(({ ref, policies, findings }) => ({
+    name: ref.name,
+    namespace: ref.namespace,
+    policies: [...policies].sort(),
+    expires: ref.expires,
+    reason: ref.reason,
+    findings,
+  }));
+}
+
 function toFinding(f: RawFinding): Finding {
   const patch = f.patch && f.patch.length > 0 ? `apply ${JSON.stringify(f.patch)}` : "";
   return {
@@ -219,7 +261,7 @@ function toFinding(f: RawFinding): Finding {
     kind: f.resource?.kind,
     name: f.resource?.name,
     namespace: f.scope === "namespace" ? homeOf(f.resource) : undefined,
-    exception: f.exception,
+    exception: exceptionName(f.exception),
   };
 }
 
@@ -273,7 +315,7 @@ export function readAuditDocument(value: unknown, where: string): AuditView {
     notes: summary.notes,
     exemptNamespaces: summary.exemptNamespaces,
     findings: doc.findings.map(toFinding),
-    exceptions: doc.exceptions,
+    exceptions: exceptionsOf(doc),
   };
 }
 

@@ -73,6 +73,35 @@ describe("readAuditDocument", () => {
     expect(view.findings[0]?.exception).toBe("legacy");
   });
 
+  it("gathers the exceptions that cover findings when the audit has no list of them", () => {
+    const ref = {
+      namespace: "shop",
+      name: "legacy",
+      expires: "2030-01-01T00:00:00Z",
+      reason: "migrating",
+    };
+    const [a, b, c] = doc.findings;
+    const view = readAuditDocument(
+      {
+        ...doc,
+        findings: [
+          { ...a, policy: "privileged", exception: ref },
+          { ...b, policy: "host-path", exception: ref },
+          c,
+        ],
+      },
+      "x.json",
+    );
+    expect(view.exceptions).toEqual([
+      { ...ref, policies: ["host-path", "privileged"], findings: 2 },
+    ]);
+    expect(view.findings.map((f) => f.exception)).toEqual([
+      "shop/legacy",
+      "shop/legacy",
+      undefined,
+    ]);
+  });
+
   it("names the file and the field that is wrong", () => {
     const bad = { ...doc, score: { ...(doc.score as object), percent: "high" } };
     expect(() => readAuditDocument(bad, "ci/audit.json")).toThrow(
