@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import { type ManifestObject, parseManifests } from "../manifests/read.js";
 import type { CliIO } from "./context.js";
@@ -60,20 +60,46 @@ function skipped(relative: string): boolean {
   return relative.split(sep).some((part) => part.startsWith(".") || part === "node_modules");
 }
 
-function manifestsIn(directory: string): string[] {
-  const entries = readdirSync(directory, { recursive: true, encoding: "utf8" });
-  return entries
-    .filter((relative) => MANIFEST_EXTENSIONS.includes(extname(relative).toLowerCase()))
-    .filter((relative) => !skipped(relative))
-    .sort()
-    .map((relative) => join(directory, relative))
-    .filter((file) => {
+/**
+ * The manifests below a directory, sorted by path. Symbolic links are
+ * followed, but each real folder is entered once and each real file listed
+ * once, so a link back up the tree (`me -> .`) cannot loop.
+ */
+function manifestsIn(directory: string, seenFiles: Set<string>): string[] {
+  const found: string[] = [];
+  const seenDirs = new Set<string>();
+  const walk = (dir: string, relative: string) => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return;
+    }
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    const names = readdirSync(dir).sort();
+    for (const name of names) {
+      const rel = relative === "" ? name : join(relative, name);
+      if (skipped(rel)) continue;
+      const path = join(dir, name);
+      let stats: ReturnType<typeof statSync>;
       try {
-        return statSync(file).isFile();
+        stats = statSync(path);
       } catch {
-        return false;
+        continue; // a dangling link
       }
-    });
+      if (stats.isDirectory()) {
+        walk(path, rel);
+      } else if (stats.isFile() && MANIFEST_EXTENSIONS.includes(extname(name).toLowerCase())) {
+        const key = realpathSync(path);
+        if (seenFiles.has(key)) continue;
+        seenFiles.add(key);
+        found.push(path);
+      }
+    }
+  };
+  walk(directory, "");
+  return found.sort();
 }
 
 /**
@@ -94,8 +120,15 @@ export function expandArguments(args: readonly string[]): {
   const paths: string[] = [];
   const problems: InputProblem[] = [];
   const seen = new Set<string>();
+  const realKey = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
   const add = (path: string) => {
-    const key = path === STDIN ? STDIN : resolve(path);
+    const key = path === STDIN ? STDIN : realKey(path);
     if (seen.has(key)) return;
     seen.add(key);
     paths.push(path);
@@ -118,7 +151,7 @@ export function expandArguments(args: readonly string[]): {
     }
     let found: string[];
     try {
-      found = manifestsIn(arg);
+      found = manifestsIn(arg, new Set());
     } catch (error) {
       problems.push({ source: arg, message: describeFsError(error) });
       continue;
