@@ -1,5 +1,7 @@
 import { writeFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import { type Command, Option } from "commander";
+import { createTwoFilesPatch } from "diff";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, UsageError } from "../errors.js";
 import { fixText } from "../fixer.js";
@@ -11,8 +13,24 @@ export interface FixCommandOptions {
   inputs: readonly string[];
   config?: string | undefined;
   namespace?: string | undefined;
-  /** `write` rewrites files in place; `stdout` prints the result (the default). */
-  output: "write" | "stdout";
+  /**
+   * `write` rewrites files in place; `stdout` prints the result (the
+   * default); `diff` prints a unified diff of each changed file; `none`
+   * prints nothing (for --check alone).
+   */
+  output: "write" | "stdout" | "diff" | "none";
+  /** Exit 1 when any file would change (CI gate); nothing is written. */
+  check?: boolean;
+}
+
+/** A unified diff of one file; relative names get the `a/` and `b/` prefixes of git. */
+export function unifiedDiff(name: string, before: string, after: string): string {
+  const [from, to] = isAbsolute(name) ? [name, name] : [`a/${name}`, `b/${name}`];
+  return createTwoFilesPatch(from, to, before, after, undefined, undefined, {
+    context: 3,
+  })
+    .replace(/^(?:Index: .*\n)?=+\n/, "")
+    .replace(/\n?$/, "\n");
 }
 
 /** Joins the fixed files into one YAML stream (JSON is YAML, so that holds for JSON too). */
@@ -55,7 +73,9 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
     if (fixed.changed) changed++;
     if (options.output === "stdout") {
       printed.push(fixed.text);
-    } else if (fixed.changed && file.path !== undefined) {
+    } else if (options.output === "diff") {
+      if (fixed.changed) io.stdout(unifiedDiff(file.name, file.text, fixed.text));
+    } else if (options.output === "write" && fixed.changed && file.path !== undefined) {
       try {
         writeFileSync(file.path, fixed.text, "utf8");
         io.stderr(`wrote ${file.name}\n`);
@@ -71,12 +91,15 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
   for (const problem of problems) io.stderr(`tollgate: ${formatProblem(problem)}\n`);
   const total = read.files.length;
   const files = `${total} file${total === 1 ? "" : "s"}`;
-  io.stderr(
-    options.output === "write"
-      ? `${changed} of ${files} rewritten\n`
-      : `${changed} of ${files} changed (result on stdout)\n`,
-  );
-  return problems.length > 0 ? EXIT.error : EXIT.ok;
+  const summary = {
+    write: "rewritten",
+    stdout: "changed (result on stdout)",
+    diff: "changed (diff on stdout)",
+    none: "would change",
+  }[options.output];
+  io.stderr(`${changed} of ${files} ${summary}\n`);
+  if (problems.length > 0) return EXIT.error;
+  return options.check && changed > 0 ? EXIT.denied : EXIT.ok;
 }
 
 interface FixFlags {
@@ -84,6 +107,15 @@ interface FixFlags {
   namespace?: string | undefined;
   write?: boolean;
   stdout?: boolean;
+  diff?: boolean;
+  check?: boolean;
+}
+
+function outputOf(flags: FixFlags): FixCommandOptions["output"] {
+  if (flags.write) return "write";
+  if (flags.diff) return "diff";
+  if (flags.check && !flags.stdout) return "none";
+  return "stdout";
 }
 
 export function register(program: Command): void {
@@ -98,11 +130,26 @@ export function register(program: Command): void {
       "-n, --namespace <namespace>",
       "namespace for namespaced objects that set none, as kubectl apply -n would (default: none)",
     )
-    .addOption(new Option("-w, --write", "rewrite changed files in place").conflicts("stdout"))
+    .addOption(
+      new Option("-w, --write", "rewrite changed files in place").conflicts([
+        "stdout",
+        "diff",
+        "check",
+      ]),
+    )
     .addOption(new Option("--stdout", "print the fixed manifests to stdout (the default)"))
+    .addOption(
+      new Option("--diff", "print a unified diff of each changed file instead").conflicts("stdout"),
+    )
+    .addOption(
+      new Option(
+        "--check",
+        "write nothing and exit 1 when a file would change (add --diff to see how)",
+      ),
+    )
     .addHelpText(
       "after",
-      "\nFiles are only rewritten with --write. Exit codes: 0 done, 2 usage or input error.",
+      "\nFiles are only rewritten with --write. Exit codes: 0 done, 1 a change is needed (--check), 2 usage or input error.",
     )
     .action(async (inputs: string[], flags: FixFlags, command: Command) => {
       const code = await runFix(
@@ -110,7 +157,8 @@ export function register(program: Command): void {
           inputs,
           config: flags.config,
           namespace: flags.namespace,
-          output: flags.write ? "write" : "stdout",
+          output: outputOf(flags),
+          check: flags.check === true,
         },
         ioOf(command),
       );
