@@ -2,9 +2,9 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { summaryOf } from "./json.js";
 import { type ReportApi, type WriteSummary, writeReports } from "./reports.js";
-import { runAudit } from "./run.js";
+import { type AuditResult, runAudit } from "./run.js";
 import { DEFAULT_LIMITS } from "./tally.js";
-import { AUDIT_ACTIONS, type ClusterSource } from "./types.js";
+import { AUDIT_ACTIONS, type AuditFinding, type ClusterSource } from "./types.js";
 
 /** The subset of pino the background audit logs through. */
 export interface AuditLogger {
@@ -30,7 +30,11 @@ export interface BackgroundAuditOptions {
   initialDelayMs?: number | undefined;
   random?: (() => number) | undefined;
   /** Called after every run, with its outcome; for tests and extra wiring. */
-  onRunFinished?: ((outcome: { ok: boolean; error?: unknown }) => void) | undefined;
+  onRunFinished?:
+    | ((outcome: { ok: boolean; error?: unknown; result?: AuditResult }) => void | Promise<void>)
+    | undefined;
+  /** Called for every finding of a run, as `runAudit` finds it (the in-cluster dashboard). */
+  onFinding?: ((finding: AuditFinding) => void) | undefined;
 }
 
 export interface BackgroundAudit {
@@ -128,6 +132,7 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
         pageSize: options.pageSize,
         limits: { maxResults },
         signal: abort.signal,
+        onFinding: options.onFinding,
       });
       let written: WriteSummary | undefined;
       if (options.reports) written = await writeReports(options.reports, result, { maxResults });
@@ -146,7 +151,7 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
         { audit: { ...summary, score: score.percent, reports: written } },
         "background audit finished",
       );
-      options.onRunFinished?.({ ok: true });
+      await options.onRunFinished?.({ ok: true, result });
     } catch (error) {
       if (stopped) return;
       metrics.runs.inc({ result: "error" });

@@ -7,6 +7,8 @@ import Fastify, {
 } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { dashboardRoutes } from "../dashboard/routes.js";
+import type { DashboardState } from "../dashboard/state.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { healthRoutes, type Readiness } from "./health.js";
 import { createMetrics, metricsRoutes, type TollgateMetrics } from "./metrics.js";
@@ -42,6 +44,8 @@ export interface AppDeps {
   serverFactory?: FastifyServerFactory;
   /** Default process metrics on the registry (default true). */
   processMetrics?: boolean;
+  /** The background audit's dashboard, served read-only under /dashboard/ when given. */
+  dashboard?: DashboardState | undefined;
 }
 
 /** What the route plugins share, as one decoration of the root instance. */
@@ -89,7 +93,8 @@ function publicMessage(error: FastifyError, statusCode: number, bodyLimit: numbe
 /**
  * The webhook as a Fastify instance that has not been started: tests call
  * `inject`, `startServer` calls `listen`. Routes: POST /validate[/<mode>],
- * POST /mutate[/<mode>], GET /healthz, GET /readyz, GET /metrics.
+ * POST /mutate[/<mode>], GET /healthz, GET /readyz, GET /metrics, and with
+ * a dashboard state GET /dashboard/ (docs/dashboard.md).
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -162,5 +167,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(healthRoutes);
   app.register(metricsRoutes);
   app.register(admissionRoutes);
+  if (deps.dashboard)
+    app.register(dashboardRoutes, { prefix: "/dashboard", state: deps.dashboard });
   return app;
 }

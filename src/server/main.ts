@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
+import type { DashboardState } from "../dashboard/state.js";
 import type { NamespaceDirectory } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import type { TlsSource } from "../tls/source.js";
@@ -58,6 +59,8 @@ export interface ServeOptions {
   watchDebounceMs?: number;
   /** Work that runs beside the webhook once it listens, stopped before it exits. */
   companions?: readonly Companion[];
+  /** The background audit's dashboard, served read-only under /dashboard/. */
+  dashboard?: DashboardState | undefined;
 }
 
 export interface RunningServer {
@@ -154,6 +157,7 @@ async function buildWebhook(
     bodyLimit: options.bodyLimit,
     requestTimeoutMs: settings.requestTimeoutMs,
     https: secureOptionsOf(material),
+    dashboard: options.dashboard,
   });
   const server = app.server as HttpsServer;
   return { app, server, registry, readiness, policies, tls, directory };

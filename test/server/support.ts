@@ -61,7 +61,7 @@ export interface TestApp {
 }
 
 export function testApp(
-  options: Partial<Pick<AppDeps, "bodyLimit" | "requestTimeoutMs">> & {
+  options: Partial<Pick<AppDeps, "bodyLimit" | "requestTimeoutMs" | "dashboard">> & {
     policies?: ResolvedPolicySet;
     resolveMode?: ModeResolver;
   } = {},
@@ -81,6 +81,7 @@ export function testApp(
     bodyLimit: options.bodyLimit,
     requestTimeoutMs: options.requestTimeoutMs,
     processMetrics: false,
+    dashboard: options.dashboard,
   });
   return { app, logs, registry, readiness, policies };
 }

@@ -2,6 +2,7 @@ import { relative } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LevelWithSilent, Logger } from "pino";
 import { parseInterval } from "../../audit/background.js";
+import { DashboardState } from "../../dashboard/state.js";
 import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from "../../server/app.js";
 import { createLogger } from "../../server/logger.js";
 import {
@@ -128,16 +129,30 @@ async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<T
   }
 }
 
-/** Runs `tollgate audit --write-reports` on a schedule inside the webhook. */
-async function backgroundAudit(intervalMs: number): Promise<Companion> {
-  const [{ startBackgroundAudit }, { kubeAuditAdapters }, { loadKubeConfig }] = await Promise.all([
-    import("../../audit/background.js"),
-    import("../../cluster/audit-reports.js"),
-    import("../../cluster/audit-connect.js"),
-  ]);
+/**
+ * Runs `tollgate audit --write-reports` on a schedule inside the webhook,
+ * showing each run on the read-only dashboard at /dashboard/.
+ */
+async function backgroundAudit(intervalMs: number, dashboard: DashboardState): Promise<Companion> {
+  const [{ startBackgroundAudit }, { kubeAuditAdapters }, { loadKubeConfig }, { feedDashboard }] =
+    await Promise.all([
+      import("../../audit/background.js"),
+      import("../../cluster/audit-reports.js"),
+      import("../../cluster/audit-connect.js"),
+      import("../../dashboard/background.js"),
+    ]);
   const adapters = kubeAuditAdapters(loadKubeConfig());
+  const feed = feedDashboard(dashboard);
   return ({ policies, registry, logger }) =>
-    startBackgroundAudit({ ...adapters, policies, intervalMs, registry, logger });
+    startBackgroundAudit({
+      ...adapters,
+      policies,
+      intervalMs,
+      registry,
+      logger,
+      onFinding: feed.onFinding,
+      onRunFinished: feed.onRunFinished,
+    });
 }
 
 function interval(value: string): number {
@@ -200,7 +215,7 @@ export function register(program: Command): void {
     .option("--service <name>", "with --manage-certs: the Service the API server calls", "tollgate")
     .option(
       "--background-audit <interval>",
-      "audit the cluster every interval (30s, 10m, 1h) and write PolicyReports; off by default",
+      "audit the cluster every interval (30s, 10m, 1h), write PolicyReports and serve the read-only dashboard at /dashboard/; off by default",
       interval,
     )
     .action(async (flags: ServeFlags, command: Command) => {
@@ -215,9 +230,13 @@ export function register(program: Command): void {
       let server: RunningServer;
       try {
         const tls = flags.manageCerts ? await managedCertificates(flags, logger) : undefined;
-        const companions = flags.backgroundAudit
-          ? [await backgroundAudit(flags.backgroundAudit)]
-          : [];
+        const dashboard = flags.backgroundAudit
+          ? new DashboardState({ mode: "in-cluster", label: "the background audit" })
+          : undefined;
+        const companions =
+          flags.backgroundAudit && dashboard
+            ? [await backgroundAudit(flags.backgroundAudit, dashboard)]
+            : [];
         server = await startServer({
           tls,
           config: flags.config,
@@ -232,6 +251,7 @@ export function register(program: Command): void {
           logger,
           namespaces: flags.cluster ? "cluster" : "none",
           companions,
+          dashboard,
         });
       } catch (error) {
         explainStartupError(error, flags);
