@@ -11,6 +11,7 @@ import { buildApp, DEFAULT_REQUEST_TIMEOUT_MS } from "./app.js";
 import { type Companion, type RunningCompanion, startCompanions } from "./companions.js";
 import { createReadiness, type Readiness } from "./health.js";
 import { createLogger } from "./logger.js";
+import { registerCertificateExpiry } from "./metrics.js";
 import { defaultModeOnly, labelModeResolver } from "./mode.js";
 import { type LivePolicies, loadPolicies } from "./policies.js";
 import {
@@ -148,6 +149,7 @@ async function buildWebhook(
   const directory = await namespaceDirectory(options.namespaces, logger);
   const readiness = createReadiness();
   const registry = new Registry();
+  registerCertificateExpiry(registry, tls.source);
   const app = buildApp({
     policies: policies.current,
     logger,

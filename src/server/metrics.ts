@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { Counter, collectDefaultMetrics, Histogram, type Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 import type { Violation } from "../engine/index.js";
+import { certificateExpiry } from "../tls/expiry.js";
+import type { TlsSource } from "../tls/source.js";
 
 /** From 50µs to 1s: most decisions take well under a millisecond. */
 export const DURATION_BUCKETS = [
@@ -55,6 +57,27 @@ export function createMetrics(
       registers,
     }),
   };
+}
+
+/**
+ * tollgate_certificate_expiry_timestamp_seconds{certificate="serving"|"ca"},
+ * read from the certificate being served at scrape time, so a rotation shows
+ * at once. The CA series appears when the source keeps the CA bundle (the
+ * self-managed certificates) or the served chain includes the issuer.
+ */
+export function registerCertificateExpiry(registry: Registry, source: TlsSource): void {
+  new Gauge({
+    name: "tollgate_certificate_expiry_timestamp_seconds",
+    help: "Unix time the serving certificate and the CA that issued it expire, by certificate (serving, ca).",
+    labelNames: ["certificate"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const expiry = certificateExpiry(source.current().cert, source.caBundle?.());
+      for (const [certificate, seconds] of Object.entries(expiry))
+        this.set({ certificate }, seconds);
+    },
+  });
 }
 
 /** Counts every violation of one decision under the namespace mode it ran in. */

@@ -14,4 +14,6 @@ export interface TlsSource {
   /** Returns a function that removes the listener. */
   onChange(listener: (material: TlsMaterial) => void): () => void;
   close(): void;
+  /** The CAs clients are told to trust, PEM, when the source keeps them (for the expiry metric). */
+  caBundle?(): string;
 }
