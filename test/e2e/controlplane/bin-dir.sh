@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Prints the directory that holds the control-plane binaries built by build.sh:
-# $TOLLGATE_BIN_CACHE (default ~/.cache/tollgate/bin) plus a key hashed from
-# go.mod, go.sum and build.sh, so a change of pins or flags gets its own build
-# and identical checkouts share one. Outside the repository on purpose: a
-# fresh clone (CI) or another worktree reuses the build.
+# Prints the directory that holds Go-built binaries: $TOLLGATE_BIN_CACHE
+# (default ~/.cache/tollgate/bin) plus NAME and a key hashed from DIR's go.mod,
+# go.sum and build.sh, so a change of pins or flags gets its own build and
+# identical checkouts share one. Outside the repository on purpose: a fresh
+# clone (CI) or another worktree reuses the build.
+#
+# Usage: bin-dir.sh [DIR NAME]   (default: this directory, "controlplane";
+# test/deploy/tools/build.sh passes its own directory and "tools")
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
+name="${2:-controlplane}"
 cache="${TOLLGATE_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tollgate/bin}"
 key="$(cat "$here/go.mod" "$here/go.sum" "$here/build.sh" | sha256sum | cut -c1-16)"
-echo "$cache/controlplane-$key"
+echo "$cache/$name-$key"
