@@ -56,8 +56,9 @@ const MANAGED_BY = "app.kubernetes.io/managed-by";
 
 /**
  * What must match between the chart and deploy/: every object, field by field,
- * except the manager label (Helm vs kustomize) and the policy set's text, which
- * is compared as the YAML it holds (comments and layout differ).
+ * except the manager label (Helm vs kustomize), the policy set's text, which
+ * is compared as the YAML it holds (comments and layout differ), and the
+ * layout of multi-line strings.
  */
 export function normalise(objects: KubeObject[]): KubeObject[] {
   return objects
@@ -69,9 +70,21 @@ export function normalise(objects: KubeObject[]): KubeObject[] {
         const parsed = parseManifests(data["policyset.yaml"] ?? "", "policyset.yaml");
         o.data = { "policyset.yaml": parsed.objects.map((p) => p.object) };
       }
-      return o;
+      return collapseLayout(o) as KubeObject;
     })
     .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+}
+
+/**
+ * Multi-line strings (CEL expressions, the dashboard's JSON) with whitespace
+ * collapsed: kustomize re-folds `>-` scalars, which neither CEL nor JSON reads.
+ */
+function collapseLayout(node: unknown): unknown {
+  if (typeof node === "string")
+    return node.includes("\n") ? node.replace(/\s+/g, " ").trim() : node;
+  if (Array.isArray(node)) return node.map(collapseLayout);
+  if (typeof node !== "object" || node === null) return node;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, collapseLayout(v)]));
 }
 
 /** Removes the manager label from every `labels` map, the pod template's too. */
