@@ -19,6 +19,8 @@ export interface InputProblem {
   document?: number | undefined;
   line?: number | undefined;
   message: string;
+  /** Not a Kubernetes object (no kind or apiVersion); --ignore-unknown skips it. */
+  unknown?: boolean | undefined;
 }
 
 /** One input read into memory. */
@@ -205,4 +207,26 @@ export function manifestsOf(files: readonly InputFile[]): {
     problems.push(...parsed.problems);
   }
   return { objects, problems };
+}
+
+/**
+ * Prints every input problem on stderr and returns those that count. With
+ * `ignoreUnknown`, documents that are not Kubernetes objects (no kind or
+ * apiVersion) are only noticed, and do not make the exit code 2.
+ */
+export function reportProblems(
+  problems: readonly InputProblem[],
+  io: CliIO,
+  ignoreUnknown: boolean,
+): InputProblem[] {
+  const counted: InputProblem[] = [];
+  for (const problem of problems) {
+    if (ignoreUnknown && problem.unknown) {
+      io.stderr(`tollgate: notice: ${formatProblem(problem)}; skipped (--ignore-unknown)\n`);
+    } else {
+      io.stderr(`tollgate: ${formatProblem(problem)}\n`);
+      counted.push(problem);
+    }
+  }
+  return counted;
 }

@@ -18,3 +18,28 @@ describe("directory inputs", () => {
     expect((JSON.parse(run.stdout) as unknown[]).length).toBe(2);
   });
 });
+
+describe("--ignore-unknown", () => {
+  const kustomization = "resources:\n  - deployment.yaml\n";
+  it("skips documents without apiVersion or kind with a notice instead of exit 2", async () => {
+    const dir = workspace({ "kustomization.yaml": kustomization, "pod.yaml": privilegedPod("p") });
+    const strict = await tollgate(["test", dir]);
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toContain("kustomization.yaml: document 1 (line 1): has no kind");
+
+    const lenient = await tollgate(["test", "--ignore-unknown", "--format", "json", dir]);
+    expect(lenient.code).toBe(1); // the privileged pod is still denied
+    expect(lenient.stderr).toContain("notice:");
+    expect(lenient.stderr).toContain("skipped (--ignore-unknown)");
+    expect((JSON.parse(lenient.stdout) as unknown[]).length).toBe(1);
+
+    const fix = await tollgate(["fix", "--ignore-unknown", "--check", dir]);
+    expect(fix.code).toBe(1);
+  });
+
+  it("still counts invalid YAML as an input problem", async () => {
+    const dir = workspace({ "bad.yaml": "a: [1, 2\n" });
+    const run = await tollgate(["test", "--ignore-unknown", dir]);
+    expect(run.code).toBe(2);
+  });
+});

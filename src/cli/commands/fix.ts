@@ -5,7 +5,7 @@ import { createTwoFilesPatch } from "diff";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, UsageError } from "../errors.js";
 import { fixText } from "../fixer.js";
-import { formatProblem, type InputProblem, readInputs, STDIN } from "../inputs.js";
+import { type InputProblem, readInputs, reportProblems, STDIN } from "../inputs.js";
 import { loadPolicies } from "../policies.js";
 import { describeResource } from "../resources.js";
 
@@ -21,6 +21,8 @@ export interface FixCommandOptions {
   output: "write" | "stdout" | "diff" | "none";
   /** Exit 1 when any file would change (CI gate); nothing is written. */
   check?: boolean;
+  /** Skip documents without apiVersion or kind with a notice instead of an error. */
+  ignoreUnknown?: boolean | undefined;
 }
 
 /** A unified diff of one file; relative names get the `a/` and `b/` prefixes of git. */
@@ -88,7 +90,7 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
   }
 
   if (printed.length > 0) io.stdout(concatenate(printed));
-  for (const problem of problems) io.stderr(`tollgate: ${formatProblem(problem)}\n`);
+  const counted = reportProblems(problems, io, options.ignoreUnknown === true);
   const total = read.files.length;
   const files = `${total} file${total === 1 ? "" : "s"}`;
   const summary = {
@@ -98,7 +100,7 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
     none: "would change",
   }[options.output];
   io.stderr(`${changed} of ${files} ${summary}\n`);
-  if (problems.length > 0) return EXIT.error;
+  if (counted.length > 0) return EXIT.error;
   return options.check && changed > 0 ? EXIT.denied : EXIT.ok;
 }
 
@@ -109,6 +111,7 @@ interface FixFlags {
   stdout?: boolean;
   diff?: boolean;
   check?: boolean;
+  ignoreUnknown?: boolean;
 }
 
 function outputOf(flags: FixFlags): FixCommandOptions["output"] {
@@ -147,6 +150,10 @@ export function register(program: Command): void {
         "write nothing and exit 1 when a file would change (add --diff to see how)",
       ),
     )
+    .option(
+      "--ignore-unknown",
+      "skip documents without apiVersion or kind with a notice instead of an input error",
+    )
     .addHelpText(
       "after",
       "\nFiles are only rewritten with --write. Exit codes: 0 done, 1 a change is needed (--check), 2 usage or input error.",
@@ -159,6 +166,7 @@ export function register(program: Command): void {
           namespace: flags.namespace,
           output: outputOf(flags),
           check: flags.check === true,
+          ignoreUnknown: flags.ignoreUnknown === true,
         },
         ioOf(command),
       );

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import { evaluate } from "../../engine/index.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
-import { formatProblem, manifestsOf, readInputs } from "../inputs.js";
+import { manifestsOf, readInputs, reportProblems } from "../inputs.js";
 import { loadPolicies } from "../policies.js";
 import { formatJson, formatTable, type ResourceResult } from "../report.js";
 import { admissionInputFor, resourceFor } from "../resources.js";
@@ -16,6 +16,8 @@ export interface TestOptions {
   format: Format;
   /** Namespace assumed for namespaced objects that set none, as kubectl does. */
   namespace?: string | undefined;
+  /** Skip documents without apiVersion or kind with a notice instead of an error. */
+  ignoreUnknown?: boolean | undefined;
 }
 
 /**
@@ -28,7 +30,6 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
   const { set } = loadPolicies(options.config);
   const read = await readInputs(options.inputs, io);
   const found = manifestsOf(read.files);
-  const problems = [...read.problems, ...found.problems];
 
   const results: ResourceResult[] = found.objects.map((manifest) => {
     const resource = resourceFor(manifest.object, options.namespace);
@@ -48,7 +49,11 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
     };
   });
 
-  for (const problem of problems) io.stderr(`tollgate: ${formatProblem(problem)}\n`);
+  const problems = reportProblems(
+    [...read.problems, ...found.problems],
+    io,
+    options.ignoreUnknown === true,
+  );
   io.stdout(
     options.format === "json"
       ? formatJson(results)
@@ -63,6 +68,7 @@ interface TestFlags {
   config?: string;
   format: Format;
   namespace?: string | undefined;
+  ignoreUnknown?: boolean;
 }
 
 export function register(program: Command): void {
@@ -79,6 +85,10 @@ export function register(program: Command): void {
     .option(
       "-n, --namespace <namespace>",
       "namespace for namespaced objects that set none, as kubectl apply -n would (default: none)",
+    )
+    .option(
+      "--ignore-unknown",
+      "skip documents without apiVersion or kind with a notice instead of an input error",
     )
     .addHelpText(
       "after",
