@@ -7,7 +7,13 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/bench/**", "test/dashboard/browser/**", "node_modules/**"],
+          exclude: [
+            "test/e2e/**",
+            "test/bench/**",
+            "test/dashboard/browser/**",
+            "test/node/cluster/**",
+            "node_modules/**",
+          ],
           // A generous ceiling, not a measurement: CI runs on a busy machine,
           // and no unit test asserts how long anything takes.
           testTimeout: 30_000,
@@ -35,6 +41,17 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["test/node/cluster/**/*.test.ts"],
+          // Runs inside the one-node cluster's network namespace, started by
+          // `npm run node:up` (test/node/up.sh); `npm run test:node` does both.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
         },
       },
     ],

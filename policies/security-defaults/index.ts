@@ -4,6 +4,7 @@ import {
   type ContainerTarget,
   containersOf,
   definePolicy,
+  effectiveSetting,
   type InheritedField,
   isWindowsPod,
   type Path,
@@ -35,6 +36,20 @@ function podDefaultNeeded(
   );
 }
 
+/**
+ * runAsNonRoot makes the kubelet check the user the container starts as. Without
+ * a runAsUser it checks the image's USER, which Tollgate cannot see: an image
+ * running as root (busybox, rabbitmq) or as a named user would then fail to
+ * start (CreateContainerConfigError) after Tollgate admitted it. So the
+ * default goes in only where every container it would reach runs as a
+ * numbered non-root user by its spec; elsewhere run-as-non-root reports the
+ * missing setting and the author decides.
+ */
+function runsAsNonRootUser(pod: PodTarget, c: ContainerTarget): boolean {
+  const user = effectiveSetting(pod, c, "runAsUser").value;
+  return typeof user === "number" && Number.isInteger(user) && user > 0;
+}
+
 export default definePolicy({
   id: "security-defaults",
   scope: "pod",
@@ -48,11 +63,20 @@ export default definePolicy({
     .strict(),
   mutate(pod, params) {
     const containers = containersOf(pod);
-    // Windows pods may not carry the Linux-only fields; runAsNonRoot is valid there.
+    // Windows pods may not carry the Linux-only fields, and their user is a
+    // name (windowsOptions.runAsUserName), not a number the rule above can read.
     const linux = !isWindowsPod(pod);
     const podContext = [...pod.specPath, "securityContext"];
     const fields: [Path, unknown][] = [];
-    if (params.runAsNonRoot && podDefaultNeeded(pod, containers, "runAsNonRoot")) {
+    if (
+      linux &&
+      params.runAsNonRoot &&
+      podDefaultNeeded(pod, containers, "runAsNonRoot") &&
+      containers.every(
+        (c) =>
+          c.container.securityContext?.runAsNonRoot !== undefined || runsAsNonRootUser(pod, c),
+      )
+    ) {
       fields.push([[...podContext, "runAsNonRoot"], true]);
     }
     if (

@@ -57,13 +57,15 @@ describe("mutation in an enforced namespace", () => {
   it("fills in the security defaults first, so a Pod missing only them is admitted", async () => {
     const pod: V1Pod = withPodSpec(compliantPod("bare", ns), (spec) => {
       delete spec.automountServiceAccountToken;
-      delete spec.securityContext;
+      // A numbered non-root user, so runAsNonRoot cannot keep the pod from starting.
+      spec.securityContext = { runAsUser: 10001 };
       for (const c of spec.containers) c.securityContext = { readOnlyRootFilesystem: true };
     });
     expectSuccess(await apply(pod), "kubectl apply");
 
     const stored = await api().core.readNamespacedPod({ name: "bare", namespace: ns });
     expect(stored.spec?.securityContext).toEqual({
+      runAsUser: 10001,
       runAsNonRoot: true,
       seccompProfile: { type: "RuntimeDefault" },
     });

@@ -52,7 +52,7 @@ describe("security-defaults", () => {
     });
   });
 
-  it("leaves a pod that passes the restricted validations afterwards", () => {
+  it("leaves a pod with a numbered non-root user passing the restricted validations afterwards", () => {
     const validations = onlyPolicies([
       "security-defaults",
       "run-as-non-root",
@@ -61,9 +61,27 @@ describe("security-defaults", () => {
       "seccomp-required",
       "capabilities-minimal",
     ]);
-    const verdict = run(validations, objectOf(BARE), { phase: "both" });
+    const numbered = objectOf(BARE) as { spec: Record<string, unknown> };
+    numbered.spec.securityContext = { runAsUser: 10001 };
+    const verdict = run(validations, numbered as KubeObject, { phase: "both" });
     expect(verdict.mutatedBy).toEqual(["security-defaults"]);
     expect(verdict.violations).toEqual([]);
+  });
+
+  it("never sets runAsNonRoot where the image's user decides, so a root image is denied, not broken", () => {
+    // The kubelet refuses to start a root image under runAsNonRoot: true
+    // (CreateContainerConfigError); test/node/cluster proves it on a real node.
+    const object = objectOf(BARE);
+    expect((mutated(object) as { spec: { securityContext: object } }).spec.securityContext).toEqual({
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    const verdict = run(onlyPolicies(["security-defaults", "run-as-non-root"]), object, {
+      phase: "both",
+    });
+    expect(verdict.violations.map((v) => [v.policy, v.message])).toEqual([
+      ["run-as-non-root", expect.stringContaining("runAsNonRoot is not set")],
+      ["run-as-non-root", expect.stringContaining("runAsNonRoot is not set")],
+    ]);
   });
 
   it("does not set allowPrivilegeEscalation next to SYS_ADMIN, which the API server would refuse", () => {
@@ -93,12 +111,14 @@ kind: Pod
 metadata: { name: selector, namespace: apps }
 spec:
   nodeSelector: { kubernetes.io/os: windows }
+  securityContext: { runAsUser: 10001 }
   containers:
     - name: app
       image: mcr.microsoft.com/app:1.0
 `);
     const result = mutated(object) as { spec: { securityContext: object } };
     expect(result.spec.securityContext).toEqual({
+      runAsUser: 10001,
       runAsNonRoot: true,
       seccompProfile: { type: "RuntimeDefault" },
     });

@@ -6,7 +6,8 @@
 # clone (CI) or another worktree reuses the build.
 #
 # Usage: bin-dir.sh [DIR NAME]   (default: this directory, "controlplane";
-# test/deploy/tools/build.sh passes its own directory and "tools")
+# test/deploy/tools/build.sh passes its own directory and "tools", test/node/build.sh
+# its own and "node")
 set -euo pipefail
 here="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 name="${2:-controlplane}"

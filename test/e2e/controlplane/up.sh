@@ -26,6 +26,9 @@
 #                               ready (see the HOOK POINT below)
 #   TOLLGATE_E2E_APISERVER_ARGS extra kube-apiserver flags, appended last
 #                               (word-split; later flags win)
+#   TOLLGATE_E2E_SERVICE_ACCOUNTS=1  enable the ServiceAccount admission plugin
+#                               (for a cluster whose controller-manager
+#                               creates the ServiceAccounts, as test/node does)
 #   TOLLGATE_E2E_START_TIMEOUT  seconds to wait for each component (default 90)
 #   TOLLGATE_E2E_KEEP_ON_FAILURE=1  leave processes running if up.sh fails
 #
@@ -322,6 +325,12 @@ start_control_plane() {
   # create would be rejected. Re-enable via TOLLGATE_E2E_APISERVER_ARGS
   # (--disable-admission-plugins= --enable-admission-plugins=...,ServiceAccount)
   # if a test creates its ServiceAccounts itself.
+  local plugins=NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook
+  local disabled=(--disable-admission-plugins=ServiceAccount)
+  if [ "${TOLLGATE_E2E_SERVICE_ACCOUNTS:-0}" = 1 ]; then
+    plugins=NamespaceLifecycle,ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook
+    disabled=()
+  fi
   start kube-apiserver "$apiserver_bin" \
     --bind-address=127.0.0.1 \
     --advertise-address=127.0.0.1 \
@@ -336,8 +345,8 @@ start_control_plane() {
     --service-account-key-file="$pki_dir/sa.pub" \
     --service-account-signing-key-file="$pki_dir/sa.key" \
     --authorization-mode=Node,RBAC \
-    --enable-admission-plugins=NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
-    --disable-admission-plugins=ServiceAccount \
+    --enable-admission-plugins="$plugins" \
+    ${disabled[@]+"${disabled[@]}"} \
     --allow-privileged=true \
     --audit-policy-file="$here/audit-policy.yaml" \
     --audit-log-path="$audit_log" \
