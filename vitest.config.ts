@@ -12,6 +12,7 @@ export default defineConfig({
             "test/bench/**",
             "test/dashboard/browser/**",
             "test/node/cluster/**",
+            "**/.run/**",
             "node_modules/**",
           ],
           // A generous ceiling, not a measurement: CI runs on a busy machine,

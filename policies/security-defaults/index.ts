@@ -73,8 +73,7 @@ export default definePolicy({
       params.runAsNonRoot &&
       podDefaultNeeded(pod, containers, "runAsNonRoot") &&
       containers.every(
-        (c) =>
-          c.container.securityContext?.runAsNonRoot !== undefined || runsAsNonRootUser(pod, c),
+        (c) => c.container.securityContext?.runAsNonRoot !== undefined || runsAsNonRootUser(pod, c),
       )
     ) {
       fields.push([[...podContext, "runAsNonRoot"], true]);

@@ -131,7 +131,9 @@ function productionModules() {
     .update(readFileSync(join(repo, "package.json")))
     .digest("hex")
     .slice(0, 16);
-  const cache = process.env.TOLLGATE_BIN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tollgate/bin");
+  const cache =
+    process.env.TOLLGATE_BIN_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tollgate/bin");
   const dir = join(cache, `image-modules-${key}`);
   if (existsSync(join(dir, "node_modules"))) return join(dir, "node_modules");
   const tmp = `${dir}.tmp.${process.pid}`;
@@ -162,16 +164,26 @@ async function tollgateImage(out) {
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const root = mkdtempSync(join(tmpdir(), "tollgate-root-"));
   try {
-    copyWithLibraries(execFileSync("readlink", ["-f", "/usr/bin/node"], { encoding: "utf8" }).trim(), root, "nodejs/bin/node");
+    copyWithLibraries(
+      execFileSync("readlink", ["-f", "/usr/bin/node"], { encoding: "utf8" }).trim(),
+      root,
+      "nodejs/bin/node",
+    );
     mkdirSync(join(root, "app"), { recursive: true });
     cpSync(join(repo, "package.json"), join(root, "app/package.json"));
-    cpSync(productionModules(), join(root, "app/node_modules"), { recursive: true, verbatimSymlinks: true });
+    cpSync(productionModules(), join(root, "app/node_modules"), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     cpSync(join(repo, "dist"), join(root, "app/dist"), {
       recursive: true,
       filter: (src) => !src.endsWith(".map") && !src.startsWith(join(repo, "dist/test")),
     });
     mkdirSync(join(root, "tmp"), { recursive: true, mode: 0o1777 });
-    passwd(root, [["root", 0], ["nonroot", 65532]]);
+    passwd(root, [
+      ["root", 0],
+      ["nonroot", 65532],
+    ]);
     await writeArchive(root, TOLLGATE_CONFIG, TOLLGATE_REF, out);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -184,7 +196,10 @@ function busyboxRoot() {
   cpSync("/bin/busybox", join(root, "bin/busybox"));
   for (const applet of BUSYBOX_APPLETS) symlinkSync("busybox", join(root, "bin", applet));
   mkdirSync(join(root, "tmp"), { recursive: true, mode: 0o1777 });
-  passwd(root, [["root", 0], ["app", NONROOT_UID]]);
+  passwd(root, [
+    ["root", 0],
+    ["app", NONROOT_UID],
+  ]);
   return root;
 }
 
@@ -194,11 +209,20 @@ async function busyboxImages(outDir) {
   try {
     // No User: runs as root, like busybox, rabbitmq and most images.
     await writeArchive(root, base, BUSYBOX_REF, join(outDir, "busybox.tar"));
-    await writeArchive(root, { ...base, User: `${NONROOT_UID}:${NONROOT_UID}` }, BUSYBOX_NONROOT_REF, join(outDir, "busybox-nonroot.tar"));
+    await writeArchive(
+      root,
+      { ...base, User: `${NONROOT_UID}:${NONROOT_UID}` },
+      BUSYBOX_NONROOT_REF,
+      join(outDir, "busybox-nonroot.tar"),
+    );
     // The pod sandbox: waits until stopped.
     const pause = {
       Env: ["PATH=/bin"],
-      Entrypoint: ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"],
+      Entrypoint: [
+        "/bin/sh",
+        "-c",
+        "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done",
+      ],
     };
     await writeArchive(root, pause, PAUSE_REF, join(outDir, "pause.tar"));
   } finally {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/engine/index.js";
-import { REPO, render } from "../deploy/render.js";
+import { find, REPO, render } from "../deploy/render.js";
 import { TOLLGATE_CONFIG, TOLLGATE_REF } from "./image.mjs";
 
 /** The last stage's instructions of a Dockerfile, continuation lines joined. */
@@ -70,28 +70,40 @@ describe("deploy/overlays/node", () => {
 
   it("changes only the image and imagePullPolicy: Never", () => {
     expect(withoutImage(node)).toEqual(withoutImage(base));
-    const container = (node.find((o) => o.kind === "Deployment")?.spec as {
-      template: { spec: { containers: { image: string; imagePullPolicy: string }[] } };
-    }).template.spec.containers[0];
+    const container = (
+      find(node, "Deployment", "tollgate").spec as {
+        template: { spec: { containers: { image: string; imagePullPolicy: string }[] } };
+      }
+    ).template.spec.containers[0];
     expect(container?.image).toBe(TOLLGATE_REF);
     expect(container?.imagePullPolicy).toBe("Never");
   });
 
   it("runs the image as its own user on a read-only root file system", () => {
-    const spec = (node.find((o) => o.kind === "Deployment")?.spec as {
-      template: {
-        spec: {
-          containers: {
-            securityContext: { runAsUser: number; runAsGroup: number; readOnlyRootFilesystem: boolean };
-            ports: { containerPort: number }[];
-          }[];
+    const spec = (
+      find(node, "Deployment", "tollgate").spec as {
+        template: {
+          spec: {
+            containers: {
+              securityContext: {
+                runAsUser: number;
+                runAsGroup: number;
+                readOnlyRootFilesystem: boolean;
+              };
+              ports: { containerPort: number }[];
+            }[];
+          };
         };
-      };
-    }).template.spec;
+      }
+    ).template.spec;
     const c = spec.containers[0];
-    expect(`${c?.securityContext.runAsUser}:${c?.securityContext.runAsGroup}`).toBe(TOLLGATE_CONFIG.User);
+    expect(`${c?.securityContext.runAsUser}:${c?.securityContext.runAsGroup}`).toBe(
+      TOLLGATE_CONFIG.User,
+    );
     expect(c?.securityContext.readOnlyRootFilesystem).toBe(true);
-    expect(c?.ports.map((p) => `${p.containerPort}/tcp`)).toEqual(Object.keys(TOLLGATE_CONFIG.ExposedPorts));
+    expect(c?.ports.map((p) => `${p.containerPort}/tcp`)).toEqual(
+      Object.keys(TOLLGATE_CONFIG.ExposedPorts),
+    );
   });
 });
 

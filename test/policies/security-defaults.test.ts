@@ -72,9 +72,11 @@ describe("security-defaults", () => {
     // The kubelet refuses to start a root image under runAsNonRoot: true
     // (CreateContainerConfigError); test/node/cluster proves it on a real node.
     const object = objectOf(BARE);
-    expect((mutated(object) as { spec: { securityContext: object } }).spec.securityContext).toEqual({
-      seccompProfile: { type: "RuntimeDefault" },
-    });
+    expect((mutated(object) as { spec: { securityContext: object } }).spec.securityContext).toEqual(
+      {
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+    );
     const verdict = run(onlyPolicies(["security-defaults", "run-as-non-root"]), object, {
       phase: "both",
     });

@@ -1,0 +1,138 @@
+// kubectl against the one-node cluster (test/node/up.sh). The suite runs
+// inside the node's network namespace (test/node/exec.sh), where KUBECONFIG
+// and the control plane's kubectl are set up.
+import { spawnSync } from "node:child_process";
+import { parse, stringify } from "yaml";
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const KUBECTL = process.env.TOLLGATE_NODE_KUBECTL ?? "kubectl";
+
+export function kubectl(args: readonly string[], input?: unknown): Result {
+  const text =
+    input === undefined ? undefined : typeof input === "string" ? input : stringify(input);
+  const r = spawnSync(KUBECTL, args, { input: text, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** kubectl that must succeed; returns stdout. */
+export function must(args: readonly string[], input?: unknown): string {
+  const r = kubectl(args, input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+export function json<T = Record<string, unknown>>(args: readonly string[]): T {
+  return JSON.parse(must([...args, "-o", "json"])) as T;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until check returns a value other than undefined, or throws with the last state. */
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not reached in ${timeoutMs} ms (${String(last ?? "")})`);
+    await sleep(1000);
+  }
+}
+
+/** A namespace with the given tollgate.dev/mode label (none: enforced). */
+export function namespace(name: string, mode?: string): string {
+  kubectl(["delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
+  must(["create", "namespace", name]);
+  if (mode) must(["label", "namespace", name, `tollgate.dev/mode=${mode}`]);
+  return name;
+}
+
+/** Lets the policy set trust the node's own images (tollgate.local), once. */
+export async function trustNodeImages(): Promise<void> {
+  const cm = json<{ data: Record<string, string> }>([
+    "-n",
+    "tollgate-system",
+    "get",
+    "configmap",
+    "tollgate-policyset",
+  ]);
+  const set = parse(cm.data["policyset.yaml"] as string) as {
+    policies: { "trusted-registry": { parameters: { registries: string[] } } };
+  };
+  const registries = set.policies["trusted-registry"].parameters.registries;
+  if (!registries.includes("tollgate.local")) {
+    registries.push("tollgate.local");
+    cm.data["policyset.yaml"] = stringify(set);
+    must(["apply", "-f", "-"], cm);
+  }
+  // The replicas reload the mounted file; the kubelet refreshes it within a minute.
+  namespace("trust-probe");
+  await until("every replica trusts tollgate.local", 150_000, () => {
+    for (let i = 0; i < 6; i++) {
+      const r = kubectl([
+        "-n",
+        "trust-probe",
+        "run",
+        "probe",
+        "--image=tollgate.local/busybox:root",
+        "--dry-run=server",
+      ]);
+      if (r.stderr.includes("trusted-registry")) return undefined;
+    }
+    return true;
+  });
+  kubectl(["delete", "namespace", "trust-probe", "--wait=false"]);
+}
+
+/** A Deployment of a busybox image from the node, compliant with the default policy set. */
+export function busyboxDeployment(
+  name: string,
+  ns: string,
+  image: string,
+  securityContext: Record<string, unknown>,
+): Record<string, unknown> {
+  const labels = { "app.kubernetes.io/name": name };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: ns, labels },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          securityContext,
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: "app",
+              image,
+              imagePullPolicy: "Never",
+              command: ["sleep", "3600"],
+              resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "32Mi" } },
+              securityContext: { readOnlyRootFilesystem: true },
+              livenessProbe: { exec: { command: ["true"] }, periodSeconds: 10 },
+              readinessProbe: { exec: { command: ["true"] }, periodSeconds: 2 },
+              lifecycle: { preStop: { sleep: { seconds: 1 } } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
