@@ -20,27 +20,6 @@ clean=0
 stop_timeout="${TOLLGATE_NODE_STOP_TIMEOUT:-20}"
 log() { printf '[node:down] %s\n' "$*"; }
 
-# terminate NAME PID...: SIGTERM, then SIGKILL after stop_timeout.
-terminate() {
-  local name="$1"; shift
-  [ "$#" -gt 0 ] || return 0
-  log "stopping $name (pid $*)"
-  kill -TERM "$@" 2>/dev/null || true
-  local deadline=$((SECONDS + stop_timeout)) p left
-  while :; do
-    left=()
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && left+=("$p"); done
-    [ "${#left[@]}" -gt 0 ] || return 0
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "$name still running after ${stop_timeout}s: SIGKILL ${left[*]}"
-      kill -KILL "${left[@]}" 2>/dev/null || true
-      sleep 0.5
-      return 0
-    fi
-    sleep 0.2
-  done
-}
-
 stop_pidfile() {
   local name="$1" file="$pid_dir/$1.pid"
   if pid_alive "$file"; then terminate "$name" "$(head -n1 "$file")"; fi

@@ -42,30 +42,6 @@ pid_dir="$run_dir/pids"
 # shellcheck source=pids.sh
 . "$(dirname "${BASH_SOURCE[0]}")/pids.sh"
 
-# terminate NAME PID...: SIGTERM, wait, then SIGKILL what is left.
-terminate() {
-  local name="$1"; shift
-  local pids=("$@") p left deadline
-  [ "${#pids[@]}" -gt 0 ] || return 0
-  log "stopping $name (pid ${pids[*]})"
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  deadline=$((SECONDS + stop_timeout))
-  while :; do
-    left=()
-    for p in "${pids[@]}"; do
-      kill -0 "$p" 2>/dev/null && left+=("$p")
-    done
-    [ "${#left[@]}" -gt 0 ] || return 0
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "$name did not exit after ${stop_timeout}s; sending SIGKILL"
-      kill -KILL "${left[@]}" 2>/dev/null || true
-      sleep 0.2
-      return 0
-    fi
-    sleep 0.2
-  done
-}
-
 stopped=0
 stop_pidfile() {
   local file="$1" name

@@ -19,3 +19,28 @@ pid_alive() {
   fi
   return 0
 }
+
+# terminate NAME PID...: SIGTERM, wait up to $stop_timeout seconds, then
+# SIGKILL what is left. The caller defines log and stop_timeout.
+terminate() {
+  local name="$1"; shift
+  local pids=("$@") p left deadline
+  [ "${#pids[@]}" -gt 0 ] || return 0
+  log "stopping $name (pid ${pids[*]})"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + stop_timeout))
+  while :; do
+    left=()
+    for p in "${pids[@]}"; do
+      kill -0 "$p" 2>/dev/null && left+=("$p")
+    done
+    [ "${#left[@]}" -gt 0 ] || return 0
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "$name did not exit after ${stop_timeout}s; sending SIGKILL"
+      kill -KILL "${left[@]}" 2>/dev/null || true
+      sleep 0.2
+      return 0
+    fi
+    sleep 0.2
+  done
+}
