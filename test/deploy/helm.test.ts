@@ -25,6 +25,14 @@ const CASES: [string, Record<string, string>][] = [
   ["overlays/opt-in", { mode: "opt-in" }],
   ["overlays/cert-manager", { "certificates.source": "cert-manager" }],
   ["overlays/cluster-wide-audit", { "backgroundAudit.enabled": "true" }],
+  [
+    "overlays/node",
+    {
+      "image.repository": "tollgate.local/tollgate",
+      "image.tag": "node",
+      "image.pullPolicy": "Never",
+    },
+  ],
   [`${FIXTURES}/aks`, { "aks.enabled": "true" }],
   [`${FIXTURES}/aks-opt-in`, { "aks.enabled": "true", mode: "opt-in" }],
   [`${FIXTURES}/opt-in-cert-manager`, { mode: "opt-in", "certificates.source": "cert-manager" }],
