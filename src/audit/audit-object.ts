@@ -38,17 +38,20 @@ function placeObject(
   return { object, kind: info.kind, ref, home, exempt, owner: controllerOf(object) };
 }
 
-/** Counts the engine's passes and findings on one object. */
+/**
+ * Counts the engine's passes and findings on one object. Only policies that
+ * ran and passed count as passes: a skipped one (a Job for a long-running
+ * check) says nothing about the object.
+ */
 async function tallyEvaluation(
   run: AuditRun,
   listed: ListedObject,
-  { evaluated, findings }: ObjectEvaluation,
+  { results, findings }: ObjectEvaluation,
 ): Promise<void> {
   const bucket = bucketOf(listed, "namespace");
-  const failed = new Set(findings.map((f) => f.policy));
-  for (const id of evaluated) {
+  for (const { policy: id, status } of results) {
     const declaration = run.declarations.get(id);
-    if (declaration && !failed.has(id)) {
+    if (declaration && status === "pass") {
       run.tally.pass(bucket, { id, source: "policy" }, declaration.checklist);
     }
   }
@@ -66,7 +69,7 @@ async function evaluatePolicies(
   listed: ListedObject,
   counts: KindCounts,
 ): Promise<ObjectEvaluation> {
-  const skipped: ObjectEvaluation = { evaluated: [], findings: [] };
+  const skipped: ObjectEvaluation = { results: [], findings: [] };
   if (!run.plan.evaluate.has(listed.kind)) return skipped;
   if (listed.exempt) {
     counts.exempt++;

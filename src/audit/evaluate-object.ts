@@ -1,10 +1,10 @@
 import {
-  compilePolicySet,
   evaluate,
   inputFromObject,
   type KubeObject,
   type PatchOperation,
   type PolicyDeclaration,
+  type PolicyResult,
   type PolicySet,
   toFieldPath,
   type Verdict,
@@ -12,9 +12,9 @@ import {
 import { describeResource } from "./resource-ref.js";
 import type { AuditFinding, AuditResourceRef } from "./types.js";
 
-/** What the engine made of one object: the policies that applied, and the findings. */
+/** What the engine made of one object: each policy's result, and the findings. */
 export interface ObjectEvaluation {
-  evaluated: string[];
+  results: readonly PolicyResult[];
   findings: AuditFinding[];
 }
 
@@ -81,13 +81,11 @@ function mutationFinding(
 
 /**
  * Runs the engine on stored objects exactly as on an admission CREATE in
- * enforce mode, and turns each verdict into findings: one per violation and
- * one per mutation that would change the object.
+ * enforce mode, and turns its per-policy results into findings: one per
+ * violation and one per mutation that would change the object, with that
+ * mutation's own operations.
  */
 export class ObjectEvaluator {
-  // One-policy sets, built on first use, to tell apart what each mutation changes.
-  private readonly single = new Map<string, PolicySet>();
-
   constructor(
     private readonly set: PolicySet,
     private readonly declarations: ReadonlyMap<string, PolicyDeclaration>,
@@ -99,28 +97,11 @@ export class ObjectEvaluator {
       phase: "both",
     });
     const findings = violationFindings(verdict, ref);
-    for (const id of verdict.mutatedBy) {
-      const declaration = this.declarations.get(id);
-      if (!declaration) continue;
-      findings.push(mutationFinding(declaration, ref, this.patchOf(id, object, verdict)));
+    for (const result of verdict.results) {
+      const declaration = this.declarations.get(result.policy);
+      if (result.status !== "fail" || result.patch.length === 0 || !declaration) continue;
+      findings.push(mutationFinding(declaration, ref, [...result.patch]));
     }
-    return { evaluated: verdict.evaluated, findings };
-  }
-
-  /** Mutation `id`'s own operations, against the object as stored. */
-  private patchOf(id: string, object: KubeObject, verdict: Verdict): PatchOperation[] {
-    if (verdict.mutatedBy.length === 1) return verdict.patch;
-    return this.ownPatch(id, object) ?? verdict.patch;
-  }
-
-  private ownPatch(id: string, object: KubeObject): PatchOperation[] | undefined {
-    let one = this.single.get(id);
-    if (!one) {
-      const policy = this.set.policies.find((p) => p.declaration.id === id);
-      if (!policy) return undefined;
-      one = compilePolicySet([policy], []);
-      this.single.set(id, one);
-    }
-    return evaluate(inputFromObject(object), one, { mode: "enforce", phase: "mutate" }).patch;
+    return { results: verdict.results, findings };
   }
 }

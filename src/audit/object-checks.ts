@@ -1,4 +1,4 @@
-import { type ChecklistRef, isWorkloadKind } from "../engine/index.js";
+import { type ChecklistRef, isWorkloadKind, ran } from "../engine/index.js";
 import type { AuditRun } from "./audit-run.js";
 import {
   AZURE_INTERNAL_LB,
@@ -25,11 +25,13 @@ function sameItem(a: ChecklistRef | undefined, b: ChecklistRef): boolean {
 function defersToPolicy(
   run: AuditRun,
   check: ClusterCheck,
-  { evaluated, findings }: ObjectEvaluation,
+  { results, findings }: ObjectEvaluation,
 ): boolean {
   return (
     (check.defer === "evaluated" &&
-      evaluated.some((id) => sameItem(run.declarations.get(id)?.checklist, check.checklist))) ||
+      results.some(
+        (r) => ran(r) && sameItem(run.declarations.get(r.policy)?.checklist, check.checklist),
+      )) ||
     (check.defer === "reported" && findings.some((f) => sameItem(f.checklist, check.checklist)))
   );
 }

@@ -3,8 +3,11 @@ import type {
   Action,
   ChecklistRef,
   PatchOperation,
+  PolicyStatus,
+  RequestSkipReason,
   ResourceRef,
   Severity,
+  SkipReason,
   Verdict,
   Violation,
 } from "../engine/index.js";
@@ -26,8 +29,6 @@ export interface ResourceResult {
   resource: ResourceRef;
   source: ResultSource;
   verdict: Verdict;
-  /** The namespace is exempt from every policy (kube-system, the policy set's list). */
-  exemptNamespace?: boolean;
 }
 
 /** One element of the `--format json` array; the shape is documented in docs/cli.md. */
@@ -35,6 +36,10 @@ export interface JsonResult {
   resource: { apiVersion: string; kind: string; namespace: string | null; name: string };
   source: { file: string; document: number; item?: number; template?: string };
   allowed: boolean;
+  /** Why no policy was looked at (then `policies` is empty); absent when they were. */
+  skipped?: RequestSkipReason;
+  /** What became of each policy, in the engine's order. */
+  policies: { policy: string; status: PolicyStatus; reason?: SkipReason }[];
   violations: {
     policy: string;
     title: string;
@@ -84,6 +89,10 @@ export function toJsonResult({ resource, source, verdict }: ResourceResult): Jso
       ...(source.template !== undefined ? { template: source.template } : {}),
     },
     allowed: verdict.allowed,
+    ...(verdict.skipped !== undefined ? { skipped: verdict.skipped } : {}),
+    policies: verdict.results.map(({ policy, status, reason }) =>
+      reason === undefined ? { policy, status } : { policy, status, reason },
+    ),
     violations: verdict.violations.map((v) => ({
       policy: v.policy,
       title: v.title,
@@ -162,9 +171,10 @@ function formatResource(result: ResourceResult, paint: ReturnType<typeof painter
   const continuation = (text: string) => lines.push(`${INDENT}${" ".repeat(LABEL_WIDTH)}${text}`);
 
   if (verdict.evaluated.length === 0) {
-    const why = result.exemptNamespace
-      ? `namespace ${result.resource.namespace} is exempt from every policy`
-      : "no policy applies";
+    const why =
+      verdict.skipped === "exempt-namespace"
+        ? `namespace ${result.resource.namespace} is exempt from every policy`
+        : "no policy applies";
     detail("", paint("dim", why));
     return lines;
   }

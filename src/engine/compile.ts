@@ -37,6 +37,8 @@ export interface PolicySet {
   /** Policies whose kinds include `*`; they apply to kinds missing from `byKind` too. */
   anyKind: readonly CompiledPolicy[];
   exemptNamespace: Matcher;
+  /** Ids of the policies the set turns off, reported as skipped. */
+  disabled: readonly string[];
 }
 
 const never: Matcher = () => false;
@@ -98,5 +100,6 @@ export function compilePolicySet(
       policies.filter((p) => p.kinds.has(kind) || p.kinds.has("*")),
     );
   }
-  return { policies, byKind, anyKind, exemptNamespace: globMatcher(exemptNamespaces) };
+  const disabled = entries.filter((e) => !e.declaration.enabled).map((e) => e.declaration.id);
+  return { policies, byKind, anyKind, exemptNamespace: globMatcher(exemptNamespaces), disabled };
 }

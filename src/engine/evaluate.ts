@@ -6,12 +6,14 @@ import {
   applyExceptions,
   describeException,
   type ExceptedViolation,
+  type ExceptionLookup,
   type ExceptionSource,
   exceptionWarnings,
 } from "./exceptions.js";
 import type { KubeObject } from "./kube.js";
 import { getAt, toFieldPath } from "./paths.js";
 import type { Finding, ObjectTarget } from "./policy.js";
+import { matched, type PolicyResult, type RequestSkipReason, type SkipReason } from "./result.js";
 import type {
   AdmissionInput,
   Mode,
@@ -33,10 +35,12 @@ export interface EvaluateOptions {
 /** Longest value kept per audit annotation, so audit events stay small. */
 const MAX_ANNOTATION_LENGTH = 1024;
 
-function admitted(mode: Mode): Verdict {
+function admitted(mode: Mode, skipped: RequestSkipReason | undefined): Verdict {
   return {
     allowed: true,
     mode,
+    skipped,
+    results: [],
     violations: [],
     excepted: [],
     warnings: [],
@@ -47,20 +51,46 @@ function admitted(mode: Mode): Verdict {
   };
 }
 
-function applicablePolicies(
-  input: AdmissionInput,
-  set: PolicySet,
-  resource: ResourceRef,
-): CompiledPolicy[] {
+/** The request's resource and the policies about its kind, or why none is looked at. */
+type Screened =
+  | RequestSkipReason
+  | { resource: ResourceRef; candidates: readonly CompiledPolicy[] };
+
+function screen(input: AdmissionInput, set: PolicySet): Screened {
+  if (input.operation === "DELETE" || input.operation === "CONNECT") return "operation-not-judged";
+  if (!input.object) return "no-object";
+  const resource = resourceOf(input.object, input.namespace);
+  if (resource.namespace !== undefined && set.exemptNamespace(resource.namespace)) {
+    return "exempt-namespace";
+  }
   const candidates = set.byKind.get(input.kind.kind) ?? set.anyKind;
+  if (candidates.length === 0) return "kind-not-matched";
+  return { resource, candidates };
+}
+
+/**
+ * Why `evaluate` would admit this request without looking at any policy, or
+ * undefined when it would look. Cheap: callers ask it before costlier work
+ * (the webhook, before looking up the namespace's mode).
+ */
+export function requestSkip(input: AdmissionInput, set: PolicySet): RequestSkipReason | undefined {
+  const screened = screen(input, set);
+  return typeof screened === "string" ? screened : undefined;
+}
+
+/** Why the policy does not match this request, or undefined when it does. */
+function mismatch(
+  policy: CompiledPolicy,
+  input: AdmissionInput,
+  resource: ResourceRef,
+): SkipReason | undefined {
+  if (!policy.kinds.has(input.kind.kind) && !policy.kinds.has("*")) return "kind-not-matched";
+  if (!policy.operations.has(input.operation)) return "operation-not-matched";
   const namespace = resource.namespace ?? "";
-  return candidates.filter(
-    (p) =>
-      p.operations.has(input.operation) &&
-      p.inNamespace(namespace) &&
-      !p.exemptNamespace(namespace) &&
-      !p.exemptName(`${namespace}/${resource.name}`),
-  );
+  if (!policy.inNamespace(namespace)) return "namespace-not-matched";
+  if (policy.exemptNamespace(namespace)) return "exempt-namespace";
+  if (policy.exemptName(`${namespace}/${resource.name}`)) return "exempt-name";
+  return undefined;
 }
 
 /** The object under evaluation, with its pod spec found once rather than per policy. */
@@ -73,18 +103,22 @@ function subjectOf(target: ObjectTarget): Subject {
   return { target, pod: podTargetOf(target.object, target.resource) };
 }
 
-const NONE: readonly never[] = [];
+/** Why the policy's hook does not run on this object, or undefined when it does. */
+function hookSkip(policy: CompiledPolicy, subject: Subject): SkipReason | undefined {
+  if (policy.scope === "object") return undefined;
+  if (!subject.pod) return "no-pod-spec";
+  if (policy.longRunningOnly && !subject.pod.longRunning) return "not-long-running";
+  return undefined;
+}
 
-/** Runs one policy's hook (the one its type names) against the object as it stands now. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Runs the policy's hook (the one its type names) against the object as it stands now. */
 function runHook<T>(policy: CompiledPolicy, subject: Subject): readonly T[] {
   const { hook } = policy;
   if (!hook) return NONE;
-  if (policy.scope === "object") {
-    return hook(subject.target as ObjectTarget & PodTarget, policy.declaration.parameters) as T[];
-  }
-  const { pod } = subject;
-  if (!pod || (policy.longRunningOnly && !pod.longRunning)) return NONE;
-  return hook(pod as ObjectTarget & PodTarget, policy.declaration.parameters) as T[];
+  const target = policy.scope === "object" ? subject.target : subject.pod;
+  return hook(target as ObjectTarget & PodTarget, policy.declaration.parameters) as T[];
 }
 
 function describe(resource: ResourceRef, finding: Finding): string {
@@ -120,28 +154,28 @@ function summaryOf(policy: CompiledPolicy, resource: ResourceRef, dropped: numbe
   });
 }
 
-function validateAll(
-  policies: CompiledPolicy[],
-  target: ObjectTarget,
-  subject: Subject = subjectOf(target),
-): Violation[] {
+/** One validation's violations, and how many findings image exemptions dropped. */
+function findingsOf(
+  policy: CompiledPolicy,
+  subject: Subject,
+): { violations: Violation[]; exempted: number } {
+  const { resource } = subject.target;
   const violations: Violation[] = [];
-  for (const policy of policies) {
-    if (policy.declaration.type !== "validate") continue;
-    let kept = 0;
-    let dropped = 0;
-    for (const finding of runHook<Finding>(policy, subject)) {
-      if (finding.container && policy.exemptImage(finding.container.image)) continue;
-      if (kept === MAX_FINDINGS_PER_POLICY) {
-        dropped++;
-        continue;
-      }
-      kept++;
-      violations.push(toViolation(policy, target.resource, finding));
+  let exempted = 0;
+  let dropped = 0;
+  for (const finding of runHook<Finding>(policy, subject)) {
+    if (finding.container && policy.exemptImage(finding.container.image)) {
+      exempted++;
+      continue;
     }
-    if (dropped > 0) violations.push(summaryOf(policy, target.resource, dropped));
+    if (violations.length === MAX_FINDINGS_PER_POLICY) {
+      dropped++;
+      continue;
+    }
+    violations.push(toViolation(policy, resource, finding));
   }
-  return violations;
+  if (dropped > 0) violations.push(summaryOf(policy, resource, dropped));
+  return { violations, exempted };
 }
 
 /**
@@ -156,29 +190,70 @@ function exemptsAnyContainer(policy: CompiledPolicy, subject: Subject): boolean 
   return subject.pod.containers.some((c) => policy.exemptImage(c.image));
 }
 
-function mutateAll(
-  policies: CompiledPolicy[],
-  target: ObjectTarget,
-): { object: KubeObject; patch: PatchOperation[]; mutatedBy: string[]; subject: Subject } {
-  let object = target.object;
-  let subject = subjectOf(target);
-  const patch: PatchOperation[] = [];
-  const mutatedBy: string[] = [];
-  for (const policy of policies) {
-    if (policy.declaration.type !== "mutate") continue;
-    if (exemptsAnyContainer(policy, subject)) continue;
-    const ops = runHook<PatchOperation>(policy, subject);
-    if (ops.length === 0) continue;
-    // Copy on first write: the caller's object is never touched.
-    if (object === target.object) object = cloneData(object);
-    // Applied from a copy: the library inserts values by reference, and a later
-    // operation nesting into them would silently rewrite this one.
-    jsonpatch.applyPatch(object, cloneData(ops), false, true);
-    patch.push(...ops);
-    mutatedBy.push(policy.declaration.id);
-    subject = subjectOf({ ...target, object });
-  }
-  return { object, patch, mutatedBy, subject };
+function result(
+  policy: CompiledPolicy,
+  status: "pass" | "fail",
+  findings: readonly Violation[] = NONE,
+  patch: readonly PatchOperation[] = NONE,
+): PolicyResult {
+  return { policy: policy.declaration.id, status, findings, patch, excepted: NONE };
+}
+
+function skipped(policy: CompiledPolicy, reason: SkipReason): PolicyResult {
+  return {
+    policy: policy.declaration.id,
+    status: "skip",
+    reason,
+    findings: NONE,
+    patch: NONE,
+    excepted: NONE,
+  };
+}
+
+/** What the policies before this one left: the object as mutated so far. */
+interface Progress {
+  /** The object as the request carries it; never modified. */
+  original: KubeObject;
+  target: ObjectTarget;
+  subject: Subject | undefined;
+  /** Whether mutations run on this request: the phase asks for them and patching is safe. */
+  mutate: boolean;
+  /** Why mutations do not run, when they do not. */
+  noMutation: SkipReason;
+  validate: boolean;
+}
+
+function currentSubject(progress: Progress): Subject {
+  progress.subject ??= subjectOf(progress.target);
+  return progress.subject;
+}
+
+function mutateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
+  if (!progress.mutate) return skipped(policy, progress.noMutation);
+  const subject = currentSubject(progress);
+  if (exemptsAnyContainer(policy, subject)) return skipped(policy, "exempt-image");
+  const reason = hookSkip(policy, subject);
+  if (reason) return skipped(policy, reason);
+  const ops = runHook<PatchOperation>(policy, subject);
+  if (ops.length === 0) return result(policy, "pass");
+  const { target } = progress;
+  // Copy on first write: the caller's object is never touched.
+  const object = target.object === progress.original ? cloneData(target.object) : target.object;
+  // Applied from a copy: the library inserts values by reference, and a later
+  // operation nesting into them would silently rewrite this one.
+  jsonpatch.applyPatch(object, cloneData(ops), false, true);
+  progress.target = { ...target, object };
+  progress.subject = subjectOf(progress.target);
+  return result(policy, "fail", NONE, ops);
+}
+function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
+  if (!progress.validate) return skipped(policy, "other-phase");
+  const subject = currentSubject(progress);
+  const reason = hookSkip(policy, subject);
+  if (reason) return skipped(policy, reason);
+  const { violations, exempted } = findingsOf(policy, subject);
+  if (violations.length > 0) return result(policy, "fail", violations);
+  return exempted > 0 ? skipped(policy, "exempt-image") : result(policy, "pass");
 }
 
 /**
@@ -188,31 +263,57 @@ function mutateAll(
  * offending value: swapping one untrusted image for another is a new violation.
  */
 function markPreexisting(
-  violations: Violation[],
-  policies: CompiledPolicy[],
+  results: PolicyResult[],
+  policies: readonly CompiledPolicy[],
   input: AdmissionInput,
   resource: ResourceRef,
-): Violation[] {
-  if (input.operation !== "UPDATE" || !input.oldObject) return violations;
-  const old = validateAll(policies, {
+): void {
+  if (input.operation !== "UPDATE" || !input.oldObject) return;
+  const old = subjectOf({
     resource,
     object: input.oldObject,
     oldObject: undefined,
     operation: "UPDATE",
   });
   const key = (v: Violation) => `${v.policy}\u0000${v.path}\u0000${v.message}`;
-  const seen = new Set(old.map(key));
-  return violations.map((v) =>
-    v.action === "deny" && seen.has(key(v))
-      ? { ...v, action: "warn", message: `${v.message} (already present before this update)` }
-      : v,
-  );
+  results.forEach((current, i) => {
+    const policy = policies[i];
+    if (current.status !== "fail" || current.findings.length === 0 || !policy) return;
+    if (hookSkip(policy, old)) return;
+    const seen = new Set(findingsOf(policy, old).violations.map(key));
+    const findings = current.findings.map((v) =>
+      v.action === "deny" && seen.has(key(v))
+        ? {
+            ...v,
+            action: "warn" as const,
+            message: `${v.message} (already present before this update)`,
+          }
+        : v,
+    );
+    results[i] = { ...current, findings };
+  });
 }
 
 /**
  * One annotation per policy with its violations; an excepted policy's key
  * ends in `.excepted` and its value names the exception first.
  */
+/**
+ * Moves the findings a PolicyException covers out of each failed result; a
+ * result whose findings are all covered becomes `excepted`. Exceptions are
+ * looked up on the object as mutated, which is what gets stored.
+ */
+function exceptFindings(results: PolicyResult[], lookup: ExceptionLookup | undefined): void {
+  if (!lookup) return;
+  results.forEach((current, i) => {
+    if (current.status !== "fail" || current.findings.length === 0) return;
+    const { violations, excepted } = applyExceptions(current.findings, lookup);
+    if (excepted.length === 0) return;
+    const status = violations.length === 0 ? "excepted" : "fail";
+    results[i] = { ...current, status, findings: violations, excepted };
+  });
+}
+
 function annotate(violations: Violation[], excepted: ExceptedViolation[]): Record<string, string> {
   const byPolicy: Record<string, string> = {};
   const add = (key: string, text: string) => {
@@ -233,65 +334,101 @@ function annotate(violations: Violation[], excepted: ExceptedViolation[]): Recor
   return byPolicy;
 }
 
+/** One result per policy of the set, in its order (mutations first), then the disabled ones. */
+function judgeAll(
+  input: AdmissionInput,
+  set: PolicySet,
+  resource: ResourceRef,
+  progress: Progress,
+  exceptions: ExceptionSource | undefined,
+): PolicyResult[] {
+  const results: PolicyResult[] = [];
+  for (const policy of set.policies) {
+    const reason = mismatch(policy, input, resource);
+    if (reason) results.push(skipped(policy, reason));
+    else if (policy.declaration.type === "mutate") results.push(mutateOne(policy, progress));
+    else results.push(validateOne(policy, progress));
+  }
+  markPreexisting(results, set.policies, input, resource);
+  if (progress.validate) {
+    const { resource: res, object } = progress.target;
+    exceptFindings(results, exceptions?.(res, object));
+  }
+  for (const policy of set.disabled) {
+    results.push({
+      policy,
+      status: "skip",
+      reason: "disabled",
+      findings: NONE,
+      patch: NONE,
+      excepted: NONE,
+    });
+  }
+  return results;
+}
+
 /**
  * Decides one admission request. Pure: the same input and policy set give
  * the same verdict, and nothing outside the return value changes.
  */
 export function evaluate(input: AdmissionInput, set: PolicySet, options: EvaluateOptions): Verdict {
   const { mode, phase } = options;
-  const original = input.object;
-  if (input.operation === "DELETE" || input.operation === "CONNECT" || !original) {
-    return admitted(mode);
-  }
-  const resource = resourceOf(original, input.namespace);
-  if (resource.namespace !== undefined && set.exemptNamespace(resource.namespace)) {
-    return admitted(mode);
-  }
-  const policies = applicablePolicies(input, set, resource);
-  const verdict = admitted(mode);
-  verdict.evaluated = policies.map((p) => p.declaration.id);
-  if (policies.length === 0) return verdict;
-
-  const target: ObjectTarget = {
-    resource,
-    object: original,
-    oldObject: input.oldObject,
-    operation: input.operation,
-  };
-  // The pod spec found for the last mutation is the one to validate: found once, not twice.
-  let subject: Subject | undefined;
+  const screened = screen(input, set);
+  if (typeof screened === "string") return admitted(mode, screened);
+  const { resource } = screened;
+  const original = input.object as KubeObject;
   // In enforce mode the validate phase sees an object the mutating webhook
   // already patched; warn and audit have no mutating webhook, so they
-  // simulate it even when only validating.
+  // simulate it even when only validating. Warn and audit never change
+  // objects, but judge them as enforce would after its patches, so that they
+  // predict enforce rather than list what the mutations would fix anyway.
   const simulate = phase !== "validate" || mode !== "enforce";
-  if (simulate && mayMutate(input, resource)) {
-    const mutated = mutateAll(policies, target);
-    target.object = mutated.object;
-    subject = mutated.subject;
-    // Warn and audit never change objects, but judge them as enforce would
-    // after its patches, so that they predict enforce rather than list what
-    // the mutations would fix anyway.
-    if (mode === "enforce") {
-      verdict.patch = mutated.patch;
-      verdict.mutatedBy = mutated.mutatedBy;
+  const progress: Progress = {
+    original,
+    target: { resource, object: original, oldObject: input.oldObject, operation: input.operation },
+    subject: undefined,
+    mutate: simulate && mayMutate(input, resource),
+    noMutation: simulate ? "not-mutable" : "other-phase",
+    validate: phase !== "mutate",
+  };
+  return verdictOf(mode, judgeAll(input, set, resource, progress, options.exceptions));
+}
+
+/** The verdict's summary fields, all read off the per-policy results. */
+function verdictOf(mode: Mode, results: PolicyResult[]): Verdict {
+  const violations: Violation[] = [];
+  const patch: PatchOperation[] = [];
+  const mutatedBy: string[] = [];
+  const evaluated: string[] = [];
+  const excepted: ExceptedViolation[] = [];
+  for (const r of results) {
+    if (matched(r)) evaluated.push(r.policy);
+    excepted.push(...r.excepted);
+    if (r.status !== "fail") continue;
+    violations.push(...r.findings);
+    // Warn and audit only predict what enforce would patch.
+    if (mode === "enforce" && r.patch.length > 0) {
+      patch.push(...r.patch);
+      mutatedBy.push(r.policy);
     }
   }
-  if (phase === "mutate") return verdict;
-
-  const { violations, excepted } = applyExceptions(
-    markPreexisting(validateAll(policies, target, subject), policies, input, resource),
-    options.exceptions?.(resource, target.object),
-  );
-  verdict.violations = violations;
-  verdict.excepted = excepted;
-  verdict.auditAnnotations = annotate(violations, excepted);
-  verdict.allowed = mode !== "enforce" || !violations.some((v) => v.action === "deny");
-  verdict.warnings = violations
-    .filter((v) => mode === "warn" || (mode === "enforce" && v.action === "warn"))
-    .sort((a, b) => ACTION_RANK[a.action] - ACTION_RANK[b.action])
-    .map((v) => `${v.policy}: ${v.message}`)
-    .concat(exceptionWarnings(excepted));
-  return verdict;
+  return {
+    allowed: mode !== "enforce" || !violations.some((v) => v.action === "deny"),
+    mode,
+    skipped: undefined,
+    results,
+    violations,
+    excepted,
+    warnings: violations
+      .filter((v) => mode === "warn" || (mode === "enforce" && v.action === "warn"))
+      .sort((a, b) => ACTION_RANK[a.action] - ACTION_RANK[b.action])
+      .map((v) => `${v.policy}: ${v.message}`)
+      .concat(exceptionWarnings(excepted)),
+    auditAnnotations: annotate(violations, excepted),
+    patch,
+    mutatedBy,
+    evaluated,
+  };
 }
 
 /** Warnings are cut to a few by the API server; what enforce would deny comes first. */

@@ -14,6 +14,7 @@ export * from "./policy.js";
 export * from "./profiles.js";
 export * from "./quantity.js";
 export * from "./request.js";
+export * from "./result.js";
 export * from "./security.js";
 export * from "./types.js";
 export * from "./workloads.js";

@@ -1,5 +1,6 @@
 import type { ExceptedViolation } from "./exceptions.js";
 import type { KubeObject } from "./kube.js";
+import type { PolicyResult, RequestSkipReason } from "./result.js";
 
 export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "CONNECT"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -77,19 +78,35 @@ export type PatchOperation =
   | { op: "replace"; path: string; value: unknown }
   | { op: "remove"; path: string };
 
+/**
+ * The engine's answer to one request. `results` is the record; every other
+ * field is a summary read off it, kept because most callers need just that.
+ */
 export interface Verdict {
   allowed: boolean;
   mode: Mode;
+  /** Why no policy was looked at; then `results` is empty. Undefined when they were. */
+  skipped: RequestSkipReason | undefined;
+  /** One per policy of the set, in its order (mutations first), then the disabled ones. */
+  results: PolicyResult[];
+  /** The findings of every failed result, in result order. */
   violations: Violation[];
   /** Violations a PolicyException covers: they never deny, and are reported as excepted. */
   excepted: ExceptedViolation[];
   warnings: string[];
   /** Keys are short qualified names; the webhook prefixes them on the API server side. */
   auditAnnotations: Record<string, string>;
-  /** Valid against the request's original object, applied in order. */
+  /**
+   * Valid against the request's original object, applied in order: the failed
+   * mutations' operations in enforce mode; empty in warn and audit, which
+   * never patch (their results still say what enforce would).
+   */
   patch: PatchOperation[];
   /** Ids of the mutation policies that contributed to `patch`. */
   mutatedBy: string[];
-  /** Ids of every policy that applied to this request. */
+  /**
+   * Ids of the policies that matched the request (kind, operation, namespace,
+   * name), whether or not their hook then ran: see `results` for that.
+   */
   evaluated: string[];
 }

@@ -1,4 +1,4 @@
-import { evaluate, type NamespaceMode, type Verdict } from "../engine/index.js";
+import { evaluate, type NamespaceMode, requestSkip, type Verdict } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { type AdmissionRequest, admissionInputOf } from "./admission.js";
 import type { ModeResolver } from "./mode.js";
@@ -38,18 +38,14 @@ export async function decide(
   resolveMode: ModeResolver,
 ): Promise<Decision> {
   const { set, settings } = policies;
-  if (request.operation === "DELETE" || request.operation === "CONNECT" || !request.object) {
-    return admitted(request, "none");
-  }
   // Patches are about the resource itself; a status or scale update is left alone.
   if (phase === "mutate" && request.subResource) return admitted(request, "none");
-  const namespace = request.namespace || undefined;
-  if (namespace !== undefined && set.exemptNamespace(namespace)) return admitted(request, "exempt");
-  const candidates = set.byKind.get(request.kind.kind) ?? set.anyKind;
-  if (candidates.length === 0) return admitted(request, "none");
+  const input = admissionInputOf(request);
+  const skipped = requestSkip(input, set);
+  if (skipped) return admitted(request, skipped === "exempt-namespace" ? "exempt" : "none");
 
-  const mode = requestedMode ?? (await resolveMode(namespace, settings));
+  const mode = requestedMode ?? (await resolveMode(input.namespace, settings));
   if (mode === "off") return admitted(request, "off");
-  const verdict = evaluate(admissionInputOf(request), set, { mode, phase });
+  const verdict = evaluate(input, set, { mode, phase });
   return { review: reviewOfVerdict(request.uid, verdict, phase === "mutate"), mode, verdict };
 }

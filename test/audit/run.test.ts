@@ -224,6 +224,29 @@ describe("runAudit", () => {
     ]);
   });
 
+  it("counts as passes only the policies that ran, not those a Job skips", async () => {
+    const job: KubeObject = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "once", namespace: "a" },
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: "Never",
+            containers: [{ name: "run", image: "mcr.microsoft.com/run:1.0" }],
+          },
+        },
+      },
+    };
+    const { result, findings } = await audit([...tidyNamespace("a"), job], {
+      policies: ["privileged", "probes"],
+    });
+    expect(findings.filter((f) => f.source === "policy")).toEqual([]);
+    const checked = (item: string) => result.score.items.find((i) => i.item === item)?.checked;
+    expect(checked("Don't use privileged containers")).toBe(1);
+    expect(checked("Implement a proper Liveness probe")).toBe(0);
+  });
+
   it("judges the version and says unknown when it cannot be read", async () => {
     const old = new FakeSource([], { major: "1", minor: "28", gitVersion: "v1.28.3" });
     const result = await runAudit(old, { policies: policiesOf(["privileged"]) });

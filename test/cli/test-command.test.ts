@@ -319,6 +319,7 @@ metadata:
       "resource",
       "source",
       "allowed",
+      "policies",
       "violations",
       "warnings",
       "patch",
@@ -349,5 +350,55 @@ metadata:
     );
     for (const op of result?.patch ?? []) expect(["add", "replace", "remove"]).toContain(op.op);
     expect(Array.isArray(result?.warnings)).toBe(true);
+  });
+
+  it("says per object what became of each policy, and why a whole object was skipped", async () => {
+    const job = `apiVersion: batch/v1
+kind: Job
+metadata: { name: once, namespace: apps }
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: run, image: mcr.microsoft.com/run:1.0 }]
+`;
+    const system = privilegedPod("sys", "kube-system");
+    const dir = workspace({
+      "all.yaml": [privilegedPod("priv"), job, system, configMap].join("---\n"),
+    });
+    const config = onlyPoliciesConfig(dir, ["ingress-host", "privileged", "probes"]);
+    const run = await tollgate(["test", "-c", config, "--format", "json", join(dir, "all.yaml")]);
+    const results = parseJson(run.stdout);
+    const status = (r: JsonResult, id: string) => r.policies.find((p) => p.policy === id);
+
+    const pod = entry(results, "Pod", "priv");
+    expect(pod.skipped).toBeUndefined();
+    expect(status(pod, "privileged")).toEqual({ policy: "privileged", status: "fail" });
+    expect(status(pod, "ingress-host")).toEqual({
+      policy: "ingress-host",
+      status: "skip",
+      reason: "kind-not-matched",
+    });
+    expect(status(pod, "replicas")).toEqual({
+      policy: "replicas",
+      status: "skip",
+      reason: "disabled",
+    });
+    const ran = new Set(pod.policies.filter((p) => p.status !== "skip").map((p) => p.policy));
+    for (const v of pod.violations) expect(ran).toContain(v.policy);
+
+    const once = entry(results, "Job", "once");
+    expect(status(once, "probes")).toEqual({
+      policy: "probes",
+      status: "skip",
+      reason: "not-long-running",
+    });
+
+    const sys = entry(results, "Pod", "sys");
+    expect(sys).toMatchObject({ allowed: true, skipped: "exempt-namespace", policies: [] });
+    expect(entry(results, "ConfigMap", "settings")).toMatchObject({
+      skipped: "kind-not-matched",
+      policies: [],
+    });
   });
 });

@@ -29,6 +29,8 @@ function verdict(overrides: Partial<Verdict>): Verdict {
   return {
     allowed: true,
     mode: "enforce",
+    skipped: undefined,
+    results: [],
     violations: [],
     excepted: [],
     warnings: [],

@@ -31,23 +31,19 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
   const read = await readInputs(options.inputs, io);
   const found = manifestsOf(read.files);
 
-  const results: ResourceResult[] = found.objects.map((manifest) => {
-    const resource = resourceFor(manifest.object, options.namespace);
-    return {
-      resource,
-      source: {
-        file: manifest.source,
-        document: manifest.document,
-        item: manifest.item,
-        template: manifest.template,
-      },
-      verdict: evaluate(admissionInputFor(manifest.object, options.namespace), set, {
-        mode: "enforce",
-        phase: "both",
-      }),
-      exemptNamespace: resource.namespace !== undefined && set.exemptNamespace(resource.namespace),
-    };
-  });
+  const results: ResourceResult[] = found.objects.map((manifest) => ({
+    resource: resourceFor(manifest.object, options.namespace),
+    source: {
+      file: manifest.source,
+      document: manifest.document,
+      item: manifest.item,
+      template: manifest.template,
+    },
+    verdict: evaluate(admissionInputFor(manifest.object, options.namespace), set, {
+      mode: "enforce",
+      phase: "both",
+    }),
+  }));
 
   const problems = reportProblems(
     [...read.problems, ...found.problems],
