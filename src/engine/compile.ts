@@ -1,5 +1,6 @@
 import picomatch from "picomatch";
 import type { ObjectTarget, PolicyDeclaration, PolicyModule } from "./policy.js";
+import { type PolicyResult, SKIP_REASONS, type SkipReason, skipResult } from "./result.js";
 import type { Operation } from "./types.js";
 import type { PodTarget } from "./workloads.js";
 
@@ -27,6 +28,8 @@ export interface CompiledPolicy {
   exemptNamespace: Matcher;
   exemptName: Matcher;
   exemptImage: Matcher;
+  /** This policy's result for each skip reason, built once: skipping allocates nothing. */
+  skips: Readonly<Record<SkipReason, PolicyResult>>;
 }
 
 /** The policies one request is evaluated against; immutable once built. */
@@ -37,8 +40,8 @@ export interface PolicySet {
   /** Policies whose kinds include `*`; they apply to kinds missing from `byKind` too. */
   anyKind: readonly CompiledPolicy[];
   exemptNamespace: Matcher;
-  /** Ids of the policies the set turns off, reported as skipped. */
-  disabled: readonly string[];
+  /** The results of the policies the set turns off. */
+  disabled: readonly PolicyResult[];
 }
 
 const never: Matcher = () => false;
@@ -78,6 +81,9 @@ export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPol
     exemptNamespace: globMatcher(exemptions.namespaces),
     exemptName: globMatcher(exemptions.names),
     exemptImage: globMatcher(exemptions.images),
+    skips: Object.fromEntries(
+      SKIP_REASONS.map((reason) => [reason, skipResult(declaration.id, reason)]),
+    ) as Record<SkipReason, PolicyResult>,
   };
 }
 
@@ -100,6 +106,8 @@ export function compilePolicySet(
       policies.filter((p) => p.kinds.has(kind) || p.kinds.has("*")),
     );
   }
-  const disabled = entries.filter((e) => !e.declaration.enabled).map((e) => e.declaration.id);
+  const disabled = entries
+    .filter((e) => !e.declaration.enabled)
+    .map((e) => skipResult(e.declaration.id, "disabled"));
   return { policies, byKind, anyKind, exemptNamespace: globMatcher(exemptNamespaces), disabled };
 }

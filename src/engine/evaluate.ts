@@ -200,14 +200,7 @@ function result(
 }
 
 function skipped(policy: CompiledPolicy, reason: SkipReason): PolicyResult {
-  return {
-    policy: policy.declaration.id,
-    status: "skip",
-    reason,
-    findings: NONE,
-    patch: NONE,
-    excepted: NONE,
-  };
+  return policy.skips[reason];
 }
 
 /** What the policies before this one left: the object as mutated so far. */
@@ -354,16 +347,7 @@ function judgeAll(
     const { resource: res, object } = progress.target;
     exceptFindings(results, exceptions?.(res, object));
   }
-  for (const policy of set.disabled) {
-    results.push({
-      policy,
-      status: "skip",
-      reason: "disabled",
-      findings: NONE,
-      patch: NONE,
-      excepted: NONE,
-    });
-  }
+  results.push(...set.disabled);
   return results;
 }
 

@@ -90,3 +90,17 @@ export function ran(result: PolicyResult): boolean {
 export function matched(result: PolicyResult): boolean {
   return result.status !== "skip" || MATCHED_REASONS.has(result.reason);
 }
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/** A skipped policy's result; frozen, so one object can serve every request. */
+export function skipResult(policy: string, reason: SkipReason): PolicyResult {
+  return Object.freeze({
+    policy,
+    status: "skip",
+    reason,
+    findings: NONE,
+    patch: NONE,
+    excepted: NONE,
+  });
+}
