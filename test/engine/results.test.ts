@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   compilePolicySet,
+  evaluate,
+  type ExceptionSource,
   inputFromObject,
   type PolicyResult,
   requestSkip,
@@ -141,5 +143,24 @@ spec:
     expect(requestSkip(removal, set)).toBe("operation-not-judged");
     expect(requestSkip({ ...inputFromObject(rootPod), object: undefined }, set)).toBe("no-object");
     expect(requestSkip(inputFromObject(rootPod), set)).toBeUndefined();
+  });
+
+  it("mark a validation excepted when an exception covers all it found", () => {
+    const exceptions: ExceptionSource = () => (policy) =>
+      policy === "privileged"
+        ? { namespace: "apps", name: "legacy", expires: undefined, reason: "review 7" }
+        : undefined;
+    const verdict = evaluate(inputFromObject(rootPod), set, {
+      mode: "enforce",
+      phase: "both",
+      exceptions,
+    });
+    const privileged = resultOf(verdict, "privileged");
+    expect(privileged?.status).toBe("excepted");
+    expect(privileged?.findings).toEqual([]);
+    expect(privileged?.excepted.map((v) => v.exception.name)).toEqual(["legacy"]);
+    expect(verdict.excepted).toEqual(privileged?.excepted);
+    expect(verdict.violations.map((v) => v.policy)).not.toContain("privileged");
+    expect(statusOf(verdict, "probes")).toBe("fail");
   });
 });
