@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   compilePolicySet,
-  evaluate,
   type ExceptionSource,
+  evaluate,
   inputFromObject,
   type PolicyResult,
   requestSkip,
