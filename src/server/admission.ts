@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type AdmissionInput, type KubeObject, OPERATIONS } from "../engine/index.js";
+import { MAX_OBJECT_DEPTH, nestsDeeperThan } from "./depth.js";
 
 /** The only AdmissionReview version Tollgate speaks; webhook configurations must ask for it. */
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
@@ -70,6 +71,20 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
   if (result.success) return { ok: true, request: result.data.request };
   const [issue] = result.error.issues;
   return { ok: false, message: issue ? describeIssue(issue, body) : "invalid AdmissionReview" };
+}
+
+/**
+ * The first of request.object and request.oldObject nested deeper than
+ * MAX_OBJECT_DEPTH, as a message, else undefined. Checked before anything
+ * walks the objects recursively.
+ */
+export function depthProblem(request: AdmissionRequest): string | undefined {
+  for (const field of ["object", "oldObject"] as const) {
+    if (nestsDeeperThan(request[field], MAX_OBJECT_DEPTH)) {
+      return `request.${field} nests deeper than ${MAX_OBJECT_DEPTH} levels; Tollgate does not evaluate it`;
+    }
+  }
+  return undefined;
 }
 
 /** What the engine needs from an admission request. */

@@ -10,6 +10,7 @@ import type { Registry } from "prom-client";
 import { dashboardRoutes } from "../dashboard/routes.js";
 import type { DashboardState } from "../dashboard/state.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
+import { HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connections.js";
 import { healthRoutes, type Readiness } from "./health.js";
 import { createMetrics, metricsRoutes, type TollgateMetrics } from "./metrics.js";
 import type { ModeResolver } from "./mode.js";
@@ -91,6 +92,18 @@ function publicMessage(error: FastifyError, statusCode: number, bodyLimit: numbe
 }
 
 /**
+ * Timeouts Node's HTTPS server applies itself: the TLS handshake, and how
+ * often the request timeout is checked (Node's default, 30 s, let a slow body
+ * run 8 times past --request-timeout). The request timeout covers the
+ * headers too. No shorter headersTimeout: with one, Node (20) stopped closing
+ * TLS connections that never send a request.
+ */
+const LISTENER_LIMITS = {
+  handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+};
+
+/**
  * The webhook as a Fastify instance that has not been started: tests call
  * `inject`, `startServer` calls `listen`. Routes: POST /validate[/<mode>],
  * POST /mutate[/<mode>], GET /healthz, GET /readyz, GET /metrics, and with
@@ -109,14 +122,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // lookup, has its own 1 s timeout; a per-request timer cost ~30% of CPU.
     requestTimeout,
     keepAliveTimeout: deps.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    // A connection silent this long before its request is done is closed;
+    // between requests keepAliveTimeout applies instead.
+    connectionTimeout: IDLE_TIMEOUT_MS,
     // Requests that arrive while closing are still answered (with Connection:
     // close): a 503 would fail an API server call that could have succeeded.
     return503OnClosing: false,
+    // Idle keep-alive connections are not cut when closing (a request the
+    // client sent at that moment would meet a reset); shutdown.ts lets each
+    // one end after its next answer instead.
+    forceCloseConnections: false,
     // Objects are data: a ConfigMap may well have a key named __proto__.
     // Nothing here merges request data into other objects.
     onProtoPoisoning: "ignore",
     onConstructorPoisoning: "ignore",
-    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.https ? { https: { ...LISTENER_LIMITS, ...deps.https } } : {}),
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
   } as const;
   const app = Fastify(options) as unknown as FastifyInstance;
@@ -129,11 +149,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     metrics: createMetrics(deps.registry, { processMetrics: deps.processMetrics }),
   } satisfies TollgateContext);
 
-  // Once shutdown begins, every answer closes its connection: a keep-alive
-  // connection left idle would hold the listener open, and the API server
-  // should open its next connection to a replica that is staying.
+  // Once the listener closes, every answer closes its connection: the client
+  // learns it from the header, so nothing it sends is cut. Not before: during
+  // the drain delay this replica may still be the one the Service routes to,
+  // and closing after every answer would make each request a new handshake.
   app.addHook("onSend", (_request, reply, payload, done) => {
-    if (deps.readiness.shuttingDown) reply.header("connection", "close");
+    if (deps.readiness.closing) reply.header("connection", "close");
     done(null, payload);
   });
 

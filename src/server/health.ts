@@ -6,17 +6,28 @@ import type { FastifyInstance } from "fastify";
  */
 export interface Readiness {
   readonly shuttingDown: boolean;
+  /** The listener is closing: every answer now closes its connection. */
+  readonly closing: boolean;
   beginShutdown(): void;
+  beginClosing(): void;
 }
 
 export function createReadiness(): Readiness {
   let shuttingDown = false;
+  let closing = false;
   return {
     get shuttingDown() {
       return shuttingDown;
     },
+    get closing() {
+      return closing;
+    },
     beginShutdown() {
       shuttingDown = true;
+    },
+    beginClosing() {
+      shuttingDown = true;
+      closing = true;
     },
   };
 }

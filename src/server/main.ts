@@ -9,6 +9,7 @@ import type { ResolvedPolicySet } from "../policyset/index.js";
 import type { TlsSource } from "../tls/source.js";
 import { buildApp, DEFAULT_REQUEST_TIMEOUT_MS } from "./app.js";
 import { type Companion, type RunningCompanion, startCompanions } from "./companions.js";
+import { guardConnections, maxConnectionsFor, memoryLimit } from "./connections.js";
 import { createReadiness, type Readiness } from "./health.js";
 import { createLogger } from "./logger.js";
 import { registerCertificateExpiry } from "./metrics.js";
@@ -51,6 +52,8 @@ export interface ServeOptions {
   /** Time between failing /readyz and closing the listener, for endpoints to catch up. */
   drainDelayMs?: number;
   requestTimeoutMs?: number | undefined;
+  /** Open connections at most (default: sized to the memory limit, see connections.ts). */
+  maxConnections?: number | undefined;
   logger?: Logger;
   /** Handle SIGTERM and SIGINT (default true; tests turn it off). */
   signals?: boolean;
@@ -162,6 +165,8 @@ async function buildWebhook(
     dashboard: options.dashboard,
   });
   const server = app.server as HttpsServer;
+  const max = options.maxConnections ?? maxConnectionsFor(memoryLimit());
+  guardConnections(server, max, (reason) => app.tollgate.metrics.connectionsShed.inc({ reason }));
   return { app, server, registry, readiness, policies, tls, directory };
 }
 

@@ -10,11 +10,17 @@ export const DURATION_BUCKETS = [
 ];
 
 export interface TollgateMetrics {
-  requests: Counter<"operation" | "kind" | "mode" | "decision">;
+  requests: Counter<"operation" | "kind" | "mode" | "decision" | "dry_run">;
   violations: Counter<"policy" | "action" | "mode">;
   mutations: Counter<"policy">;
   duration: Histogram<"phase">;
   reloads: Counter<"source" | "result">;
+  connectionsShed: Counter<"reason">;
+}
+
+/** The `kind` label for a request: a kind some policy is about, else `other`. */
+export function kindLabel(kind: string, known: ReadonlyMap<string, unknown>): string {
+  return known.has(kind) ? kind : "other";
 }
 
 /** Registers Tollgate's metrics, and the process defaults, on `registry`. */
@@ -27,8 +33,8 @@ export function createMetrics(
   return {
     requests: new Counter({
       name: "tollgate_admission_requests_total",
-      help: "Admission requests answered, by operation, kind, mode and decision (allowed or denied).",
-      labelNames: ["operation", "kind", "mode", "decision"],
+      help: "Admission requests answered, by operation, kind (one a policy is about, else other), mode, decision (allowed or denied) and dry_run.",
+      labelNames: ["operation", "kind", "mode", "decision", "dry_run"],
       registers,
     }),
     violations: new Counter({
@@ -54,6 +60,12 @@ export function createMetrics(
       name: "tollgate_reloads_total",
       help: "Reloads of the policy set file or the serving certificate, by source and result.",
       labelNames: ["source", "result"],
+      registers,
+    }),
+    connectionsShed: new Counter({
+      name: "tollgate_connections_shed_total",
+      help: "Connections closed at the connection cap: evicted-unused (no request yet), evicted-idle (between requests) or refused (every connection busy).",
+      labelNames: ["reason"],
       registers,
     }),
   };

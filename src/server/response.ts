@@ -155,6 +155,25 @@ export function allowReview(uid: string): AdmissionReviewReply {
 }
 
 /**
+ * The answer for a request Tollgate could not evaluate (`problem` says why):
+ * denied where enforcement was asked for, else admitted with the problem as
+ * a warning, as a fail-open webhook would be.
+ */
+export function unevaluatedReview(
+  uid: string,
+  problem: string,
+  deny: boolean,
+): AdmissionReviewReply {
+  if (!deny)
+    return review({ uid, allowed: true, warnings: boundWarnings([`tollgate: ${problem}`]) });
+  return review({
+    uid,
+    allowed: false,
+    status: { status: "Failure", code: 400, reason: "BadRequest", message: problem },
+  });
+}
+
+/**
  * Turns a verdict into the review the API server expects. A patch is only
  * included when `withPatch` (the mutating endpoint) and there are operations.
  */

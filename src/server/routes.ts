@@ -1,9 +1,17 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { NAMESPACE_MODES, type NamespaceMode } from "../engine/index.js";
-import { displayName, parseAdmissionReview } from "./admission.js";
-import { decide, type WebhookPhase } from "./decide.js";
-import { countViolations } from "./metrics.js";
+import type { ResolvedPolicySet } from "../policyset/index.js";
+import {
+  type AdmissionRequest,
+  depthProblem,
+  displayName,
+  parseAdmissionReview,
+} from "./admission.js";
+import { type Decision, decide, type WebhookPhase } from "./decide.js";
+import { countViolations, kindLabel } from "./metrics.js";
+import type { ModeResolver } from "./mode.js";
+import { allowReview, unevaluatedReview } from "./response.js";
 
 interface AdmissionRoute {
   Params: { mode?: NamespaceMode };
@@ -54,6 +62,30 @@ function unique(values: readonly string[]): string[] {
 }
 
 /**
+ * Decides a request the engine can take; one it cannot (objects nested too
+ * deep) is denied only by an enforcing /validate, and admitted with a warning
+ * everywhere else, as the fail-open webhooks would be.
+ */
+async function decideSafely(
+  review: AdmissionRequest,
+  phase: WebhookPhase,
+  requestedMode: NamespaceMode | undefined,
+  policies: ResolvedPolicySet,
+  resolveMode: ModeResolver,
+): Promise<Decision> {
+  const evaluated = review.operation === "CREATE" || review.operation === "UPDATE";
+  const problem = evaluated ? depthProblem(review) : undefined;
+  if (!problem) return decide(review, phase, requestedMode, policies, resolveMode);
+  const namespace = review.namespace || undefined;
+  if (namespace !== undefined && policies.set.exemptNamespace(namespace)) {
+    return { review: allowReview(review.uid), mode: "exempt", verdict: undefined };
+  }
+  const mode = requestedMode ?? (await resolveMode(namespace, policies.settings));
+  const deny = phase === "validate" && mode === "enforce";
+  return { review: unevaluatedReview(review.uid, problem, deny), mode, verdict: undefined };
+}
+
+/**
  * POST /validate and POST /mutate: one AdmissionReview in, one out. Bodies
  * that are not an AdmissionReview get a 400 naming the field; everything
  * else gets a 200 the API server can act on.
@@ -87,7 +119,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
         return { statusCode: 503, error: "Service Unavailable", message: "policy set not loaded" };
       }
       const review = parsed.request;
-      const decision = await decide(
+      const decision = await decideSafely(
         review,
         phase,
         request.params.mode ?? request.query.mode,
@@ -102,9 +134,10 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
       metrics.duration.observe({ phase }, seconds);
       metrics.requests.inc({
         operation: review.operation,
-        kind: review.kind.kind,
+        kind: kindLabel(review.kind.kind, policies.set.byKind),
         mode,
         decision: outcome,
+        dry_run: review.dryRun === true ? "true" : "false",
       });
       if (verdict) {
         countViolations(metrics, verdict.violations, mode);

@@ -9,6 +9,22 @@ import type { TollgateMetrics } from "./metrics.js";
 
 export const DEFAULT_STATE_DIR = ".tollgate";
 export const TLS_MIN_VERSION = "TLSv1.2";
+/**
+ * Forward secrecy and authenticated encryption only: on TLS 1.2, ECDHE with
+ * AES-GCM or ChaCha20-Poly1305 (what the API server's Go client offers first);
+ * no CBC, CCM or ARIA. The TLS 1.3 suites are all AEAD and stay as they are.
+ */
+export const TLS_CIPHERS = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
 
 export interface ServingCertificate {
   /** Unset when the certificate comes from a TlsSource that is not files. */
@@ -111,8 +127,16 @@ export function secureOptionsOf(material: TlsMaterial): {
   cert: string;
   key: string;
   minVersion: SecureVersion;
+  ciphers: string;
+  honorCipherOrder: boolean;
 } {
-  return { cert: material.cert, key: material.key, minVersion: TLS_MIN_VERSION };
+  return {
+    cert: material.cert,
+    key: material.key,
+    minVersion: TLS_MIN_VERSION,
+    ciphers: TLS_CIPHERS,
+    honorCipherOrder: true,
+  };
 }
 
 /**

@@ -27,13 +27,13 @@ describe("GET /metrics", () => {
     expect(reply.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = reply.body;
     expect(text).toContain(
-      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="enforce",decision="denied"} 1',
+      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="enforce",decision="denied",dry_run="false"} 1',
     );
     expect(text).toContain(
-      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="warn",decision="allowed"} 1',
+      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="warn",decision="allowed",dry_run="false"} 1',
     );
     expect(text).toContain(
-      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="exempt",decision="allowed"} 1',
+      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="exempt",decision="allowed",dry_run="false"} 1',
     );
     for (const mode of ["enforce", "warn", "audit"]) {
       expect(text).toContain(
@@ -47,6 +47,35 @@ describe("GET /metrics", () => {
     expect(text).toContain('tollgate_admission_duration_seconds_bucket{le="1",phase="mutate"}');
     expect(text).toContain('tollgate_admission_duration_seconds_count{phase="validate"} 4');
     expect(text).toContain("# TYPE tollgate_reloads_total counter");
+  });
+
+  it("bounds the kind label to kinds a policy is about, others count as other", async () => {
+    const { app } = testApp();
+    for (let i = 0; i < 500; i++) {
+      const pod = { ...privilegedPod(`p${i}`), apiVersion: "x.example/v1", kind: `Kind${i}` };
+      await post(app, "/validate", reviewOf(pod, { uid: `u${i}` }));
+    }
+    await post(app, "/validate", reviewOf(privilegedPod("real")));
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const series = text
+      .split("\n")
+      .filter((l) => l.startsWith("tollgate_admission_requests_total{"));
+    expect(series).toEqual([
+      'tollgate_admission_requests_total{operation="CREATE",kind="other",mode="none",decision="allowed",dry_run="false"} 500',
+      'tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="enforce",decision="denied",dry_run="false"} 1',
+    ]);
+  });
+
+  it("tells dry runs apart", async () => {
+    const { app } = testApp();
+    await post(app, "/validate", reviewOf(privilegedPod("dry"), { uid: "dry", dryRun: true }));
+    await post(app, "/validate", reviewOf(privilegedPod("real")));
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    for (const flag of ["true", "false"]) {
+      expect(text).toContain(
+        `tollgate_admission_requests_total{operation="CREATE",kind="Pod",mode="enforce",decision="denied",dry_run="${flag}"} 1`,
+      );
+    }
   });
 
   it("includes the process metrics on the app's own registry, not the global one", async () => {

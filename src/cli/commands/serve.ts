@@ -29,6 +29,7 @@ interface ServeFlags {
   bodyLimit: number;
   drainDelay: number;
   requestTimeout: number;
+  maxConnections?: number;
   logLevel: LevelWithSilent;
   cluster: boolean;
   manageCerts?: boolean;
@@ -195,6 +196,11 @@ export function register(program: Command): void {
       integer("--request-timeout", 100, 600_000),
       DEFAULT_REQUEST_TIMEOUT_MS,
     )
+    .option(
+      "--max-connections <n>",
+      "open connections at most; at the cap the oldest unused or idle one is closed (default: sized to the memory limit)",
+      integer("--max-connections", 1, 1_000_000),
+    )
     .addOption(
       new Option("--log-level <level>", "least severe log level written")
         .choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
@@ -248,6 +254,7 @@ export function register(program: Command): void {
           bodyLimit: flags.bodyLimit,
           drainDelayMs: flags.drainDelay,
           requestTimeoutMs: flags.requestTimeout,
+          maxConnections: flags.maxConnections,
           logger,
           namespaces: flags.cluster ? "cluster" : "none",
           companions,
