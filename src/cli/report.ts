@@ -11,6 +11,7 @@ import type {
   Verdict,
   Violation,
 } from "../engine/index.js";
+import { denialText, type VapDecision, warningText } from "../vap/index.js";
 import { describeResource } from "./resources.js";
 
 /** Where an evaluated object came from. */
@@ -29,6 +30,21 @@ export interface ResourceResult {
   resource: ResourceRef;
   source: ResultSource;
   verdict: Verdict;
+  /** Failed validations of the ValidatingAdmissionPolicies given with the inputs. */
+  admissionPolicies?: VapDecision[];
+}
+
+/** Admitted by Tollgate and by every ValidatingAdmissionPolicy binding with the Deny action. */
+export function isAllowed(result: ResourceResult): boolean {
+  return result.verdict.allowed && !vapDenies(result);
+}
+
+function vapDenies(result: ResourceResult): boolean {
+  return (result.admissionPolicies ?? []).some((d) => d.actions.includes("Deny"));
+}
+
+function vapWarns(result: ResourceResult): boolean {
+  return (result.admissionPolicies ?? []).some((d) => d.actions.includes("Warn"));
 }
 
 /** One element of the `--format json` array; the shape is documented in docs/cli.md. */
@@ -52,6 +68,14 @@ export interface JsonResult {
   }[];
   warnings: string[];
   patch: PatchOperation[];
+  /** Failed ValidatingAdmissionPolicy validations; present when policies were given. */
+  admissionPolicies?: {
+    policy: string;
+    binding: string;
+    actions: string[];
+    message: string;
+    reason: string;
+  }[];
 }
 
 export interface Summary {
@@ -68,13 +92,14 @@ function isWarned(verdict: Verdict): boolean {
 export function summarize(results: readonly ResourceResult[]): Summary {
   return {
     resources: results.length,
-    denied: results.filter((r) => !r.verdict.allowed).length,
-    warned: results.filter((r) => r.verdict.allowed && isWarned(r.verdict)).length,
+    denied: results.filter((r) => !isAllowed(r)).length,
+    warned: results.filter((r) => isAllowed(r) && (isWarned(r.verdict) || vapWarns(r))).length,
     patched: results.filter((r) => r.verdict.patch.length > 0).length,
   };
 }
 
-export function toJsonResult({ resource, source, verdict }: ResourceResult): JsonResult {
+export function toJsonResult(result: ResourceResult): JsonResult {
+  const { resource, source, verdict } = result;
   return {
     resource: {
       apiVersion: resource.apiVersion,
@@ -88,7 +113,7 @@ export function toJsonResult({ resource, source, verdict }: ResourceResult): Jso
       ...(source.item !== undefined ? { item: source.item } : {}),
       ...(source.template !== undefined ? { template: source.template } : {}),
     },
-    allowed: verdict.allowed,
+    allowed: isAllowed(result),
     ...(verdict.skipped !== undefined ? { skipped: verdict.skipped } : {}),
     policies: verdict.results.map(({ policy, status, reason }) =>
       reason === undefined ? { policy, status } : { policy, status, reason },
@@ -103,8 +128,14 @@ export function toJsonResult({ resource, source, verdict }: ResourceResult): Jso
       path: v.path,
       container: v.container ?? null,
     })),
-    warnings: verdict.warnings,
+    warnings: [
+      ...verdict.warnings,
+      ...(result.admissionPolicies ?? [])
+        .filter((d) => d.actions.includes("Warn"))
+        .map(warningText),
+    ],
     patch: verdict.patch,
+    ...(result.admissionPolicies ? { admissionPolicies: result.admissionPolicies } : {}),
   };
 }
 
@@ -155,9 +186,9 @@ function pad(text: string, width: number): string {
 
 function formatResource(result: ResourceResult, paint: ReturnType<typeof painter>): string[] {
   const { verdict } = result;
-  const status = !verdict.allowed
+  const status = !isAllowed(result)
     ? paint(["bold", "red"], pad("DENIED", STATUS_WIDTH))
-    : isWarned(verdict)
+    : isWarned(verdict) || vapWarns(result)
       ? paint(["bold", "yellow"], pad("WARNED", STATUS_WIDTH))
       : paint(["bold", "green"], pad("ADMITTED", STATUS_WIDTH));
   const lines = [
@@ -170,7 +201,22 @@ function formatResource(result: ResourceResult, paint: ReturnType<typeof painter
   };
   const continuation = (text: string) => lines.push(`${INDENT}${" ".repeat(LABEL_WIDTH)}${text}`);
 
+  const decisions = result.admissionPolicies ?? [];
+  for (const d of decisions) {
+    const action = d.actions.includes("Deny")
+      ? "deny"
+      : d.actions.includes("Warn")
+        ? "warn"
+        : "audit";
+    const text = action === "deny" ? denialText(d) : warningText(d);
+    detail(
+      action,
+      `${paint("bold", `vap/${d.policy}`)}  ${text}`,
+      ({ deny: "red", warn: "yellow", audit: "cyan" } as const)[action],
+    );
+  }
   if (verdict.evaluated.length === 0) {
+    if (decisions.length > 0) return lines;
     const why =
       verdict.skipped === "exempt-namespace"
         ? `namespace ${result.resource.namespace} is exempt from every policy`

@@ -1,10 +1,15 @@
 import { type Command, Option } from "commander";
 import { evaluate } from "../../engine/index.js";
+import {
+  admissionPolicyDecisions,
+  isVapObject,
+  loadAdmissionPolicies,
+} from "../admission-policies.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
 import { manifestsOf, readInputs, reportProblems } from "../inputs.js";
 import { loadPolicies } from "../policies.js";
-import { formatJson, formatTable, type ResourceResult } from "../report.js";
+import { formatJson, formatTable, isAllowed, type ResourceResult } from "../report.js";
 import { admissionInputFor, resourceFor } from "../resources.js";
 
 export const FORMATS = ["table", "json"] as const;
@@ -18,6 +23,8 @@ export interface TestOptions {
   namespace?: string | undefined;
   /** Skip documents without apiVersion or kind with a notice instead of an error. */
   ignoreUnknown?: boolean | undefined;
+  /** Directories (or files) of ValidatingAdmissionPolicies, Bindings and params to apply too. */
+  policies?: readonly string[] | undefined;
 }
 
 /**
@@ -30,23 +37,39 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
   const { set } = loadPolicies(options.config);
   const read = await readInputs(options.inputs, io);
   const found = manifestsOf(read.files);
+  const vaps = await loadAdmissionPolicies(found.objects, options.policies ?? [], io);
 
-  const results: ResourceResult[] = found.objects.map((manifest) => ({
-    resource: resourceFor(manifest.object, options.namespace),
-    source: {
-      file: manifest.source,
-      document: manifest.document,
-      item: manifest.item,
-      template: manifest.template,
-    },
-    verdict: evaluate(admissionInputFor(manifest.object, options.namespace), set, {
+  const evaluated = found.objects.filter((manifest) => !isVapObject(manifest.object));
+  const results: ResourceResult[] = evaluated.map((manifest) => {
+    const resource = resourceFor(manifest.object, options.namespace);
+    const verdict = evaluate(admissionInputFor(manifest.object, options.namespace), set, {
       mode: "enforce",
       phase: "both",
-    }),
-  }));
+    });
+    return {
+      resource,
+      source: {
+        file: manifest.source,
+        document: manifest.document,
+        item: manifest.item,
+        template: manifest.template,
+      },
+      verdict,
+      ...(vaps.set.bindings.length > 0
+        ? {
+            admissionPolicies: admissionPolicyDecisions(
+              vaps.set,
+              manifest.object,
+              verdict,
+              options.namespace,
+            ),
+          }
+        : {}),
+    };
+  });
 
   const problems = reportProblems(
-    [...read.problems, ...found.problems],
+    [...read.problems, ...found.problems, ...vaps.problems],
     io,
     options.ignoreUnknown === true,
   );
@@ -57,7 +80,7 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
   );
 
   if (problems.length > 0) return EXIT.error;
-  return results.some((r) => !r.verdict.allowed) ? EXIT.denied : EXIT.ok;
+  return results.some((r) => !isAllowed(r)) ? EXIT.denied : EXIT.ok;
 }
 
 interface TestFlags {
@@ -65,6 +88,7 @@ interface TestFlags {
   format: Format;
   namespace?: string | undefined;
   ignoreUnknown?: boolean;
+  policies?: string[];
 }
 
 export function register(program: Command): void {
@@ -85,6 +109,11 @@ export function register(program: Command): void {
     .option(
       "--ignore-unknown",
       "skip documents without apiVersion or kind with a notice instead of an input error",
+    )
+    .option(
+      "--policies <path>",
+      "ValidatingAdmissionPolicies, Bindings and params objects to apply as well (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .addHelpText(
       "after",

@@ -1,0 +1,3 @@
+export * from "./program.js";
+export { parseCelQuantity, Quantity } from "./quantity.js";
+export { describeCel, toCel } from "./values.js";
