@@ -80,9 +80,12 @@ export async function trustNodeImages(): Promise<void> {
     must(["apply", "-f", "-"], cm);
   }
   // The replicas reload the mounted file; the kubelet refreshes it within a minute.
+  // The API server picks a replica per call, so only a long run of admissions
+  // says every replica has reloaded: 30 in a row miss one of three replicas
+  // with a chance of 3 × (2/3)^30, about 2 in 100,000.
   namespace("trust-probe");
   await until("every replica trusts tollgate.local", 150_000, () => {
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 30; i++) {
       const r = kubectl([
         "-n",
         "trust-probe",
