@@ -10,7 +10,15 @@ import { connect as tlsConnect } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/server/main.js";
 import { type CertificateBundle, generateCertificates } from "../../src/tls/generate.js";
-import { eventually, httpsCall, LogCapture, privilegedPod, reviewOf, sleep } from "./support.js";
+import {
+  eventually,
+  httpsCall,
+  LogCapture,
+  privilegedPod,
+  reviewOf,
+  sleep,
+  validatePost,
+} from "./support.js";
 
 const running: RunningServer[] = [];
 const dirs: string[] = [];
@@ -259,25 +267,12 @@ describe("shutdown in process", () => {
     let finish = () => {};
     const answer = new Promise<{ status: number; connection: string | undefined }>(
       (resolve, reject) => {
-        const req = httpsRequest(
-          {
-            host: "127.0.0.1",
-            port: server.port,
-            path: "/validate",
-            method: "POST",
-            agent,
-            headers: {
-              "content-type": "application/json",
-              "content-length": Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on("end", () =>
-              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }),
-            );
-          },
-        );
+        const req = validatePost(server.port, agent, body, (res) => {
+          res.resume();
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }),
+          );
+        });
         req.on("error", reject);
         req.write(body.slice(0, 50));
         finish = () => req.end(body.slice(50));

@@ -3,14 +3,22 @@
 // handshake and idle timeouts, and a drain that resets nothing.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Agent, request as httpsRequest } from "node:https";
+import { Agent } from "node:https";
 import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/server/main.js";
-import { eventually, httpsCall, LogCapture, privilegedPod, reviewOf, sleep } from "./support.js";
+import {
+  eventually,
+  httpsCall,
+  LogCapture,
+  privilegedPod,
+  reviewOf,
+  sleep,
+  validatePost,
+} from "./support.js";
 
 const running: RunningServer[] = [];
 const dirs: string[] = [];
@@ -159,27 +167,14 @@ describe("drain", () => {
     let closing = 0;
     const one = () =>
       new Promise<void>((resolve, reject) => {
-        const req = httpsRequest(
-          {
-            host: "127.0.0.1",
-            port,
-            path: "/validate",
-            method: "POST",
-            agent,
-            headers: {
-              "content-type": "application/json",
-              "content-length": Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on("end", () => {
-              if (res.statusCode === 200) answers++;
-              if (res.headers.connection === "close") closing++;
-              resolve();
-            });
-          },
-        );
+        const req = validatePost(port, agent, body, (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode === 200) answers++;
+            if (res.headers.connection === "close") closing++;
+            resolve();
+          });
+        });
         req.on("error", reject);
         req.end(body);
       });

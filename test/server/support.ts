@@ -1,7 +1,8 @@
 // Shared fixtures for the webhook tests: policy sets, AdmissionReviews, an app
 // whose log lines are captured, and an HTTPS client that can be pinned to a CA.
 import { X509Certificate } from "node:crypto";
-import { request as httpsRequest } from "node:https";
+import type { ClientRequest, IncomingMessage } from "node:http";
+import { type Agent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
@@ -302,4 +303,30 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
+}
+
+/**
+ * Opens a POST of `body` to /validate through `agent` (keep-alive tests) and
+ * leaves writing the body to the caller, which may send it in pieces.
+ */
+export function validatePost(
+  port: number,
+  agent: Agent,
+  body: string,
+  onAnswer: (res: IncomingMessage) => void,
+): ClientRequest {
+  return httpsRequest(
+    {
+      host: "127.0.0.1",
+      port,
+      path: "/validate",
+      method: "POST",
+      agent,
+      headers: {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+      },
+    },
+    onAnswer,
+  );
 }
