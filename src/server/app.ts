@@ -47,6 +47,8 @@ export interface AppDeps {
   processMetrics?: boolean;
   /** The background audit's dashboard, served read-only under /dashboard/ when given. */
   dashboard?: DashboardState | undefined;
+  /** GET /metrics on this app (default true; false when --metrics-port serves it elsewhere). */
+  serveMetrics?: boolean;
 }
 
 /** What the route plugins share, as one decoration of the root instance. */
@@ -177,16 +179,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
   });
 
+  const serveMetrics = deps.serveMetrics !== false;
+  const served = `POST /validate[/<mode>], POST /mutate[/<mode>], GET /healthz${serveMetrics ? ", GET /readyz and GET /metrics" : " and GET /readyz"}`;
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
       statusCode: 404,
       error: "Not Found",
-      message: `no route ${request.method} ${request.url.split("?")[0]}; the webhook serves POST /validate[/<mode>], POST /mutate[/<mode>], GET /healthz, GET /readyz and GET /metrics`,
+      message: `no route ${request.method} ${request.url.split("?")[0]}; the webhook serves ${served}`,
     });
   });
 
   app.register(healthRoutes);
-  app.register(metricsRoutes);
+  if (serveMetrics) app.register(metricsRoutes);
   app.register(admissionRoutes);
   if (deps.dashboard)
     app.register(dashboardRoutes, { prefix: "/dashboard", state: deps.dashboard });

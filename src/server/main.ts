@@ -13,6 +13,7 @@ import { guardConnections, maxConnectionsFor, memoryLimit } from "./connections.
 import { createReadiness, type Readiness } from "./health.js";
 import { createLogger } from "./logger.js";
 import { registerCertificateExpiry } from "./metrics.js";
+import { type MetricsListener, startMetricsListener } from "./metrics-listener.js";
 import { defaultModeOnly, labelModeResolver } from "./mode.js";
 import { type LivePolicies, loadPolicies } from "./policies.js";
 import {
@@ -54,6 +55,8 @@ export interface ServeOptions {
   requestTimeoutMs?: number | undefined;
   /** Open connections at most (default: sized to the memory limit, see connections.ts). */
   maxConnections?: number | undefined;
+  /** Serve GET /metrics over plain HTTP on this port (0: any free one) instead of the webhook's port. */
+  metricsPort?: number | undefined;
   logger?: Logger;
   /** Handle SIGTERM and SIGINT (default true; tests turn it off). */
   signals?: boolean;
@@ -73,6 +76,8 @@ export interface RunningServer {
   port: number;
   /** https://host:port, with IPv6 hosts bracketed. */
   url: string;
+  /** http://host:metricsPort/metrics with --metrics-port; else /metrics is on `url`. */
+  metricsUrl: string | undefined;
   certificate: ServingCertificate;
   policies(): ResolvedPolicySet;
   /** Fails readiness, waits the drain delay, lets in-flight requests finish, closes. */
@@ -134,9 +139,9 @@ async function namespaceDirectory(
   });
 }
 
-function urlOf(host: string, port: number): string {
+function urlOf(host: string, port: number, scheme = "https"): string {
   const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-  return `https://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+  return `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
 }
 
 /** The Fastify app, with the certificate source's first pair, ready to listen. */
@@ -163,6 +168,7 @@ async function buildWebhook(
     requestTimeoutMs: settings.requestTimeoutMs,
     https: secureOptionsOf(material),
     dashboard: options.dashboard,
+    serveMetrics: options.metricsPort === undefined,
   });
   const server = app.server as HttpsServer;
   const max = options.maxConnections ?? maxConnectionsFor(memoryLimit());
@@ -211,13 +217,13 @@ async function listen(
 
 function logListening(
   logger: Logger,
-  url: string,
+  urls: { url: string; metricsUrl: string | undefined },
   policies: ResolvedPolicySet,
   certificate: ServingCertificate,
 ): void {
   logger.info(
     {
-      url,
+      ...urls,
       policySet: policies.source,
       policies: policies.set.policies.length,
       defaultMode: policies.settings.defaultMode,
@@ -276,22 +282,41 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     );
   }
   let running: RunningCompanion[] = [];
+  let metrics: MetricsListener | undefined;
   const { lifecycle, release } = prepareShutdown(
     webhook,
     options,
     settings,
-    stopWatching,
+    () => {
+      stopWatching();
+      metrics?.close();
+    },
     () => running,
   );
+  // Before the webhook listens, so an unusable metrics port fails the start
+  // with nothing to drain.
+  if (options.metricsPort !== undefined) {
+    const { registry } = webhook;
+    try {
+      metrics = await startMetricsListener({ host, port: options.metricsPort, registry, logger });
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
   const port = await listen(webhook, host, options.port, release);
   const context = { policies: policies.current, registry: webhook.registry, logger };
   running = startCompanions(options.companions ?? [], context);
-  logListening(logger, urlOf(host, port), policies.current(), certificate);
+  const urls = {
+    url: urlOf(host, port),
+    metricsUrl: metrics ? `${urlOf(host, metrics.port, "http")}/metrics` : undefined,
+  };
+  logListening(logger, urls, policies.current(), certificate);
   return {
     app: webhook.app,
     host,
     port,
-    url: urlOf(host, port),
+    ...urls,
     certificate,
     policies: policies.current,
     shutdown: lifecycle.shutdown,

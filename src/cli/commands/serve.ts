@@ -30,6 +30,7 @@ interface ServeFlags {
   drainDelay: number;
   requestTimeout: number;
   maxConnections?: number;
+  metricsPort?: number;
   logLevel: LevelWithSilent;
   cluster: boolean;
   manageCerts?: boolean;
@@ -96,19 +97,21 @@ function printBanner(server: RunningServer, io: CliIO): void {
     "tollgate: try it:",
     `  curl --cacert ${cacert} -H 'Content-Type: application/json' --data @examples/admission-review.json ${server.url}/validate`,
   );
+  if (server.metricsUrl) lines.push(`tollgate: metrics at ${server.metricsUrl}`);
   io.stderr(`${lines.join("\n")}\n`);
 }
 
 function explainStartupError(error: unknown, flags: ServeFlags): never {
   if (error instanceof TlsMaterialError) throw new InputError(error.file, error.problem);
-  const code = (error as NodeJS.ErrnoException).code;
+  // Node names the port that failed: the webhook's or the metrics port.
+  const { code, port = flags.port } = error as NodeJS.ErrnoException & { port?: number };
   if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
     const reason = {
       EADDRINUSE: "address already in use",
       EACCES: "permission denied",
       EADDRNOTAVAIL: "address not available on this machine",
     }[code];
-    throw new InputError(`${flags.host}:${flags.port}`, `cannot listen: ${reason}`);
+    throw new InputError(`${flags.host}:${port}`, `cannot listen: ${reason}`);
   }
   throw error;
 }
@@ -201,6 +204,11 @@ export function register(program: Command): void {
       "open connections at most; at the cap the oldest unused or idle one is closed (default: sized to the memory limit)",
       integer("--max-connections", 1, 1_000_000),
     )
+    .option(
+      "--metrics-port <port>",
+      "serve GET /metrics over plain HTTP on this port instead of the webhook's HTTPS port, so a NetworkPolicy can limit who scrapes",
+      integer("--metrics-port", 0, 65535),
+    )
     .addOption(
       new Option("--log-level <level>", "least severe log level written")
         .choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
@@ -232,6 +240,13 @@ export function register(program: Command): void {
       if (flags.manageCerts && flags.cert) {
         throw new UsageError("--manage-certs and --cert/--key exclude each other");
       }
+      if (
+        flags.metricsPort !== undefined &&
+        flags.metricsPort !== 0 &&
+        flags.metricsPort === flags.port
+      ) {
+        throw new UsageError("--metrics-port must differ from --port");
+      }
       const logger = createLogger({ level: flags.logLevel });
       let server: RunningServer;
       try {
@@ -255,6 +270,7 @@ export function register(program: Command): void {
           drainDelayMs: flags.drainDelay,
           requestTimeoutMs: flags.requestTimeout,
           maxConnections: flags.maxConnections,
+          metricsPort: flags.metricsPort,
           logger,
           namespaces: flags.cluster ? "cluster" : "none",
           companions,
