@@ -4,6 +4,7 @@ import {
   type KubeObject,
   parseImage,
   type Severity,
+  selectsEveryPod,
 } from "../engine/index.js";
 import type { ServerVersion } from "./types.js";
 
@@ -155,55 +156,6 @@ export function controllerOf(object: KubeObject): { kind: string; name: string }
     }
   }
   return undefined;
-}
-
-// ---------------------------------------------------------------------------
-// Label selectors.
-
-/**
- * Whether a metav1.LabelSelector selects these labels. An empty selector
- * (`{}`) selects everything; a missing one (null or undefined) selects
- * nothing, as the API server reads PodDisruptionBudget selectors.
- */
-export function selectorMatches(selector: unknown, labels: Record<string, string>): boolean {
-  const sel = rec(selector);
-  if (!sel) return false;
-  for (const [key, value] of Object.entries(strings(sel.matchLabels))) {
-    if (labels[key] !== value) return false;
-  }
-  for (const raw of list(sel.matchExpressions)) {
-    const expr = rec(raw);
-    if (!expr || typeof expr.key !== "string") return false;
-    const has = Object.hasOwn(labels, expr.key);
-    const value = labels[expr.key];
-    const values = list(expr.values).filter((v): v is string => typeof v === "string");
-    switch (expr.operator) {
-      case "In":
-        if (!has || !values.includes(value as string)) return false;
-        break;
-      case "NotIn":
-        if (has && values.includes(value as string)) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-/** A selector with neither matchLabels nor matchExpressions entries: every pod. */
-export function selectsEveryPod(selector: unknown): boolean {
-  const sel = rec(selector);
-  if (!sel) return false;
-  return (
-    Object.keys(rec(sel.matchLabels) ?? {}).length === 0 && list(sel.matchExpressions).length === 0
-  );
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { type ChecklistRef, isWorkloadKind, ran } from "../engine/index.js";
+import { type ChecklistRef, isWorkloadKind, ran, selectorMatches } from "../engine/index.js";
 import type { AuditRun } from "./audit-run.js";
 import {
   AZURE_INTERNAL_LB,
@@ -8,7 +8,6 @@ import {
   isInternalLoadBalancer,
   isLoadBalancer,
   replicasOf,
-  selectorMatches,
   templateLabelsOf,
 } from "./cluster-checks.js";
 import type { ObjectEvaluation } from "./evaluate-object.js";

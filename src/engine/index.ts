@@ -16,5 +16,6 @@ export * from "./quantity.js";
 export * from "./request.js";
 export * from "./result.js";
 export * from "./security.js";
+export * from "./selectors.js";
 export * from "./types.js";
 export * from "./workloads.js";

@@ -65,7 +65,8 @@ export function isWorkloadKind(kind: string): boolean {
   return kind in POD_TEMPLATE;
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
+/** The value as a plain JSON object, or undefined for anything else (arrays, null, scalars). */
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;

@@ -1,10 +1,8 @@
 // Evaluates the ValidatingAdmissionPolicies of a VapSet against one object, as
 // the API server would on CREATE: match, params, matchConditions, variables,
 // validations, failurePolicy and the binding's validationActions.
-import { selectorMatches } from "../audit/cluster-checks.js";
 import { type CelProgram, type CelResult, describeCel, toCel } from "../cel/index.js";
-import type { KubeObject } from "../engine/index.js";
-import { groupVersionKindOf } from "../engine/index.js";
+import { groupVersionKindOf, type KubeObject, selectorMatches } from "../engine/index.js";
 import { matchesResources, type RequestFacts, resourceOfKind } from "./match.js";
 import type { CompiledVap, VapBinding, VapDecision, VapSet } from "./types.js";
 

@@ -1,6 +1,6 @@
 // Which requests a policy's matchConstraints (or a binding's matchResources)
 // select, as the API server decides it for one CREATE or UPDATE.
-import { selectorMatches } from "../audit/cluster-checks.js";
+import { selectorMatches } from "../engine/index.js";
 import type { MatchResources, ResourceRule } from "./types.js";
 
 /** The parts of an admission request that matching looks at. */
