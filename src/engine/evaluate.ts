@@ -1,6 +1,7 @@
 import jsonpatch from "fast-json-patch";
 import { cloneData } from "./clone.js";
 import type { CompiledPolicy, PolicySet } from "./compile.js";
+import { controllerOwnerOf, copiedFromOwner } from "./controllers.js";
 import { sameData } from "./equal.js";
 import {
   applyExceptions,
@@ -288,9 +289,33 @@ function markPreexisting(
 }
 
 /**
- * One annotation per policy with its violations; an excepted policy's key
- * ends in `.excepted` and its value names the exception first.
+ * An object a built-in controller writes from its owner's pod template (a
+ * Deployment's new ReplicaSet, that ReplicaSet's Pods) is not denied for what
+ * it copied: a policy that also covers the owner's kind judged the same
+ * template when the owner was applied or updated, and denies there, where a
+ * user sees it. A grandfathered workload can then still roll out and be
+ * drained, while a new violation is refused on the owner's UPDATE. Policies
+ * that do not cover the owner's kind keep denying the child.
  */
+function markControllerCopies(
+  results: PolicyResult[],
+  policies: readonly CompiledPolicy[],
+  input: AdmissionInput,
+): void {
+  const owner = controllerOwnerOf(input);
+  if (!owner) return;
+  results.forEach((current, i) => {
+    const policy = policies[i];
+    if (current.status !== "fail" || current.findings.length === 0 || !policy) return;
+    if (!policy.kinds.has(owner.kind) && !policy.kinds.has("*")) return;
+    if (!current.findings.some((v) => v.action === "deny")) return;
+    const findings = current.findings.map((v) =>
+      v.action === "deny" ? copiedFromOwner(v, owner) : v,
+    );
+    results[i] = { ...current, findings };
+  });
+}
+
 /**
  * Moves the findings a PolicyException covers out of each failed result; a
  * result whose findings are all covered becomes `excepted`. Exceptions are
@@ -307,6 +332,10 @@ function exceptFindings(results: PolicyResult[], lookup: ExceptionLookup | undef
   });
 }
 
+/**
+ * One annotation per policy with its violations; an excepted policy's key
+ * ends in `.excepted` and its value names the exception first.
+ */
 function annotate(violations: Violation[], excepted: ExceptedViolation[]): Record<string, string> {
   const byPolicy: Record<string, string> = {};
   const add = (key: string, text: string) => {
@@ -343,6 +372,7 @@ function judgeAll(
     else results.push(validateOne(policy, progress));
   }
   markPreexisting(results, set.policies, input, resource);
+  markControllerCopies(results, set.policies, input);
   if (progress.validate) {
     const { resource: res, object } = progress.target;
     exceptFindings(results, exceptions?.(res, object));

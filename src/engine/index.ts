@@ -1,5 +1,6 @@
 export * from "./checklist.js";
 export * from "./compile.js";
+export * from "./controllers.js";
 export * from "./equal.js";
 export * from "./evaluate.js";
 export * from "./exceptions.js";
