@@ -212,16 +212,18 @@ export function manifestsOf(files: readonly InputFile[]): {
 /**
  * Prints every input problem on stderr and returns those that count. With
  * `ignoreUnknown`, documents that are not Kubernetes objects (no kind or
- * apiVersion) are only noticed, and do not make the exit code 2.
+ * apiVersion) are only noticed (not even that with `quiet`), and do not
+ * make the exit code 2.
  */
 export function reportProblems(
   problems: readonly InputProblem[],
   io: CliIO,
-  ignoreUnknown: boolean,
+  options: { ignoreUnknown: boolean; quiet?: boolean },
 ): InputProblem[] {
   const counted: InputProblem[] = [];
   for (const problem of problems) {
-    if (ignoreUnknown && problem.unknown) {
+    if (options.ignoreUnknown && problem.unknown) {
+      if (options.quiet) continue;
       io.stderr(`tollgate: notice: ${formatProblem(problem)}; skipped (--ignore-unknown)\n`);
     } else {
       io.stderr(`tollgate: ${formatProblem(problem)}\n`);

@@ -7,6 +7,7 @@ import {
 } from "yaml";
 import type { KubeObject } from "../engine/index.js";
 import { kubeValue, YamlValueError } from "./convert.js";
+import { documentLocator, fieldPathSegments } from "./locate.js";
 import { KUBE_TAGS } from "./scalars.js";
 import { type DocumentText, type Piece, splitText } from "./split.js";
 
@@ -22,6 +23,13 @@ export interface ManifestObject {
   /** The chart template of `helm template` output (its `# Source:` comment). */
   template: string | undefined;
   object: KubeObject;
+  /**
+   * The 1-based line in the file of a field of this object, such as
+   * `spec.containers[0].image`, or of its nearest parent the file writes;
+   * parses the document again on first use, so only callers that show
+   * lines (SARIF) pay for it.
+   */
+  lineOf: (fieldPath: string) => number | undefined;
 }
 
 /** Something in a manifest that cannot be evaluated, with where it is. */
@@ -173,13 +181,19 @@ export function readDocument(piece: DocumentText, source: string): ParsedManifes
     result.problems.push({ source, document, line: piece.line, message: shape, unknown: true });
     return result;
   }
-  const object = (entry: unknown, item: number | undefined) => ({
+  const locate = documentLocator(piece.text);
+  const object = (entry: unknown, item: number | undefined): ManifestObject => ({
     source,
     document,
     line: piece.line,
     item,
     template,
     object: entry as KubeObject,
+    lineOf: (fieldPath) => {
+      const prefix = item === undefined ? [] : ["items", item];
+      const line = locate([...prefix, ...fieldPathSegments(fieldPath)]);
+      return line === undefined ? undefined : piece.line + line - 1;
+    },
   });
   const kind = value.kind as string;
   if (kind === "List" || (kind.endsWith("List") && Array.isArray(value.items))) {

@@ -2,7 +2,7 @@
 // outcome it was written for. The e2e test proves the API server agrees.
 import { describe, expect, it } from "vitest";
 import { registry } from "../../policies/index.js";
-import type { JsonResult } from "../../src/cli/report.js";
+import type { JsonReport } from "../../src/cli/formats/json.js";
 import { tollgate, workspace } from "../cli/support.js";
 import {
   CORPUS_CASES,
@@ -44,7 +44,7 @@ describe("the ValidatingAdmissionPolicy corpus, offline", () => {
     ]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(1);
-    const results = JSON.parse(run.stdout) as JsonResult[];
+    const results = (JSON.parse(run.stdout) as JsonReport).results;
     const got = results.map((r, i) => {
       const outcome = !r.allowed ? "deny" : r.warnings.length > 0 ? "warn" : "admit";
       return `${caseName(cases[i] ?? {})}: ${outcome}`;

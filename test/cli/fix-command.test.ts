@@ -2,9 +2,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
-import type { JsonResult } from "../../src/cli/report.js";
 import { parseManifests } from "../../src/manifests/read.js";
-import { objectsIn, onlyPoliciesConfig, privilegedPod, tollgate, workspace } from "./support.js";
+import {
+  jsonResults,
+  objectsIn,
+  onlyPoliciesConfig,
+  privilegedPod,
+  tollgate,
+  workspace,
+} from "./support.js";
 
 const ANNOTATED = `# leading comment
 apiVersion: apps/v1
@@ -84,7 +90,7 @@ describe("tollgate fix", () => {
     expect(readFileSync(join(dir, "list.yaml"), "utf8")).toBe(once.list);
 
     const check = await tollgate(["test", "-o", "json", dir]);
-    for (const result of JSON.parse(check.stdout) as JsonResult[]) expect(result.patch).toEqual([]);
+    for (const result of jsonResults(check.stdout)) expect(result.patch).toEqual([]);
   });
 
   it("patches the objects inside a List", async () => {
@@ -190,9 +196,7 @@ spec:
     ].join("---\n");
     const dir = workspace({ "all.yaml": text });
     const file = join(dir, "all.yaml");
-    const report = JSON.parse(
-      (await tollgate(["test", "-o", "json", file])).stdout,
-    ) as JsonResult[];
+    const report = jsonResults((await tollgate(["test", "-o", "json", file])).stdout);
     const originals = parseManifests(text, file).objects.map((o) => o.object);
     expect(report).toHaveLength(originals.length);
     expect(report.some((r) => r.patch.length > 0)).toBe(true);

@@ -2,7 +2,7 @@ import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expandArguments } from "../../src/cli/inputs.js";
-import { privilegedPod, tollgate, workspace } from "./support.js";
+import { jsonResults, privilegedPod, tollgate, workspace } from "./support.js";
 
 describe("directory inputs", () => {
   it("visits each real file once through symbolic link loops", async () => {
@@ -15,7 +15,7 @@ describe("directory inputs", () => {
     expect(paths).toEqual([join(dir, "a.yaml"), join(dir, "sub", "b.yaml")]);
 
     const run = await tollgate(["test", "--format", "json", dir]);
-    expect((JSON.parse(run.stdout) as unknown[]).length).toBe(2);
+    expect(jsonResults(run.stdout).length).toBe(2);
   });
 });
 
@@ -31,7 +31,7 @@ describe("--ignore-unknown", () => {
     expect(lenient.code).toBe(1); // the privileged pod is still denied
     expect(lenient.stderr).toContain("notice:");
     expect(lenient.stderr).toContain("skipped (--ignore-unknown)");
-    expect((JSON.parse(lenient.stdout) as unknown[]).length).toBe(1);
+    expect(jsonResults(lenient.stdout).length).toBe(1);
 
     const fix = await tollgate(["fix", "--ignore-unknown", "--check", dir]);
     expect(fix.code).toBe(1);

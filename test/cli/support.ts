@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
 import type { CliIO } from "../../src/cli/context.js";
+import type { JsonReport, JsonResult } from "../../src/cli/formats/json.js";
 import { COMMANDS } from "../../src/cli/main.js";
 import { runCli } from "../../src/cli/program.js";
 import type { KubeObject } from "../../src/engine/index.js";
@@ -100,4 +101,9 @@ spec:
       securityContext:
         privileged: true
 `;
+}
+
+/** The `results` of a `tollgate test --format json` document. */
+export function jsonResults(stdout: string): JsonResult[] {
+  return (JSON.parse(stdout) as JsonReport).results;
 }

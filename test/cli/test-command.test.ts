@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { JsonResult } from "../../src/cli/report.js";
-import { onlyPoliciesConfig, privilegedPod, tollgate, workspace } from "./support.js";
+import type { JsonResult } from "../../src/cli/formats/json.js";
+import { jsonResults, onlyPoliciesConfig, privilegedPod, tollgate, workspace } from "./support.js";
 
 const deploymentWithoutTokenSetting = `apiVersion: apps/v1
 kind: Deployment
@@ -26,7 +26,7 @@ data: { key: value }
 `;
 
 function parseJson(stdout: string): JsonResult[] {
-  return JSON.parse(stdout) as JsonResult[];
+  return jsonResults(stdout);
 }
 
 function entry(results: JsonResult[], kind: string, name: string): JsonResult {
@@ -292,7 +292,7 @@ metadata:
 
     const badFormat = await tollgate(["test", "--format", "xml", file]);
     expect(badFormat.code).toBe(2);
-    expect(badFormat.stderr).toContain("Allowed choices are table, json");
+    expect(badFormat.stderr).toContain("Allowed choices are table, json, sarif, junit");
 
     const twoStdins = await tollgate(["test", "-", "-"], { stdin: "" });
     expect(twoStdins.code).toBe(2);

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { JsonResult } from "../../src/cli/report.js";
-import { objectsIn, tollgate, workspace } from "./support.js";
+import { jsonResults, objectsIn, tollgate, workspace } from "./support.js";
 
 const yesPrivileged = `apiVersion: apps/v1
 kind: Deployment
@@ -40,7 +39,7 @@ describe("manifests are read with YAML 1.1 rules, as kubectl reads them", () => 
     const file = join(dir, "web.yaml");
     const run = await tollgate(["test", "--format", "json", file]);
     expect(run.code).toBe(1);
-    const [result] = JSON.parse(run.stdout) as JsonResult[];
+    const [result] = jsonResults(run.stdout);
     expect(result?.violations.map((v) => v.policy)).toContain("privileged");
 
     const fixed = await tollgate(["fix", file]);
@@ -56,7 +55,7 @@ describe("manifests are read with YAML 1.1 rules, as kubectl reads them", () => 
   it("expands merge keys, so a privileged container hidden behind <<: is found", async () => {
     const dir = workspace({ "pod.yaml": merged });
     const run = await tollgate(["test", "--format", "json", join(dir, "pod.yaml")]);
-    const [result] = JSON.parse(run.stdout) as JsonResult[];
+    const [result] = jsonResults(run.stdout);
     const privileged = result?.violations.filter((v) => v.policy === "privileged");
     expect(privileged?.map((v) => v.container)).toEqual(["two"]);
   });

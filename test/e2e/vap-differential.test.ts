@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { registry } from "../../policies/index.js";
-import type { JsonResult } from "../../src/cli/report.js";
+import type { JsonReport, JsonResult } from "../../src/cli/formats/json.js";
 import { tollgate, workspace } from "../cli/support.js";
 import { expectSuccess, kubectl, warningsOf } from "./support/kubectl.js";
 import {
@@ -121,7 +121,7 @@ describe("tollgate test agrees with the API server on ValidatingAdmissionPolicie
       CORPUS_CASES,
     ]);
     expect(run.stderr).toBe("");
-    const offline = JSON.parse(run.stdout) as JsonResult[];
+    const offline = (JSON.parse(run.stdout) as JsonReport).results;
     expect(offline).toHaveLength(cases.length);
 
     const mismatches: string[] = [];

@@ -90,7 +90,7 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
   }
 
   if (printed.length > 0) io.stdout(concatenate(printed));
-  const counted = reportProblems(problems, io, options.ignoreUnknown === true);
+  const counted = reportProblems(problems, io, { ignoreUnknown: options.ignoreUnknown === true });
   const total = read.files.length;
   const files = `${total} file${total === 1 ? "" : "s"}`;
   const summary = {

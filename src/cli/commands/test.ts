@@ -1,19 +1,22 @@
 import { type Command, Option } from "commander";
-import { evaluate } from "../../engine/index.js";
+import { evaluate, SEVERITIES, type Severity } from "../../engine/index.js";
 import {
   admissionPolicyDecisions,
   isVapObject,
   loadAdmissionPolicies,
 } from "../admission-policies.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
-import { EXIT } from "../errors.js";
-import { manifestsOf, readInputs, reportProblems } from "../inputs.js";
-import { loadPolicies } from "../policies.js";
-import { formatJson, formatTable, isAllowed, type ResourceResult } from "../report.js";
+import { EXIT, isKnownError } from "../errors.js";
+import { FORMATS, type Format, REPORTERS, type Reporter } from "../formats/index.js";
+import { type InputProblem, manifestsOf, readInputs, reportProblems } from "../inputs.js";
+import { COLOR_CHOICES, type ColorChoice, colorFor, listOption } from "../options.js";
+import { loadPolicies, selectPolicies } from "../policies.js";
+import { packageVersion } from "../program.js";
+import { isAllowed, isWarned, type ResourceResult, Tally } from "../report.js";
 import { admissionInputFor, resourceFor } from "../resources.js";
+import { atOrAbove, FAIL_ON, type FailOn } from "../threshold.js";
 
-export const FORMATS = ["table", "json"] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS, type Format };
 
 export interface TestOptions {
   inputs: readonly string[];
@@ -25,62 +28,102 @@ export interface TestOptions {
   ignoreUnknown?: boolean | undefined;
   /** Directories (or files) of ValidatingAdmissionPolicies, Bindings and params to apply too. */
   policies?: readonly string[] | undefined;
+  /** `--policy`: only these policies run. */
+  only?: readonly string[] | undefined;
+  /** `--skip`: these policies never run. */
+  skip?: readonly string[] | undefined;
+  /** Violations below this severity are left out (of the report and the exit code). */
+  minSeverity?: Severity | undefined;
+  failOn?: FailOn | undefined;
+  /** Leave out objects with nothing to report, and notices on stderr. */
+  quiet?: boolean | undefined;
+  color?: ColorChoice | undefined;
+}
+
+function failureText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return isKnownError(error) ? message : `internal error: ${message}`;
 }
 
 /**
  * Evaluates every object of the inputs exactly as the webhook would on
  * CREATE (mutations first, then validations on the mutated object) and
  * prints the report. Returns the exit code: 0 all admitted, 1 something
- * denied, 2 an input could not be used (the rest is still reported).
+ * denied (or warned, with --fail-on warn), 2 an input could not be used
+ * (the rest is still reported). Whatever stops the run, the JSON, SARIF
+ * and JUnit formats leave a complete document on stdout that names it.
  */
 export async function runTest(options: TestOptions, io: CliIO): Promise<number> {
-  const { set } = loadPolicies(options.config);
-  const read = await readInputs(options.inputs, io);
-  const found = manifestsOf(read.files);
-  const vaps = await loadAdmissionPolicies(found.objects, options.policies ?? [], io);
-
-  const evaluated = found.objects.filter((manifest) => !isVapObject(manifest.object));
-  const results: ResourceResult[] = evaluated.map((manifest) => {
-    const resource = resourceFor(manifest.object, options.namespace);
-    const verdict = evaluate(admissionInputFor(manifest.object, options.namespace), set, {
-      mode: "enforce",
-      phase: "both",
+  const tally = new Tally();
+  const context = {
+    write: io.stdout,
+    color: colorFor(options.color ?? "auto", io),
+    quiet: options.quiet === true,
+    version: packageVersion(),
+  };
+  let reporter: Reporter | undefined;
+  let counted: InputProblem[] = [];
+  let failOn = false;
+  try {
+    const resolved = selectPolicies(loadPolicies(options.config), {
+      only: options.only ?? [],
+      skip: options.skip ?? [],
     });
-    return {
-      resource,
-      source: {
-        file: manifest.source,
-        document: manifest.document,
-        item: manifest.item,
-        template: manifest.template,
-      },
-      verdict,
-      ...(vaps.set.bindings.length > 0
-        ? {
-            admissionPolicies: admissionPolicyDecisions(
-              vaps.set,
-              manifest.object,
-              verdict,
-              options.namespace,
-            ),
-          }
-        : {}),
-    };
-  });
+    reporter = REPORTERS[options.format]({ ...context, policies: resolved.policies });
+    const read = await readInputs(options.inputs, io);
+    const found = manifestsOf(read.files);
+    const vaps = await loadAdmissionPolicies(found.objects, options.policies ?? [], io);
 
-  const problems = reportProblems(
-    [...read.problems, ...found.problems, ...vaps.problems],
-    io,
-    options.ignoreUnknown === true,
-  );
-  io.stdout(
-    options.format === "json"
-      ? formatJson(results)
-      : formatTable(results, { color: io.color, inputProblems: problems.length }),
-  );
-
-  if (problems.length > 0) return EXIT.error;
-  return results.some((r) => !isAllowed(r)) ? EXIT.denied : EXIT.ok;
+    for (const manifest of found.objects) {
+      if (isVapObject(manifest.object)) continue;
+      const verdict = evaluate(
+        admissionInputFor(manifest.object, options.namespace),
+        resolved.set,
+        {
+          mode: "enforce",
+          phase: "both",
+        },
+      );
+      let result: ResourceResult = {
+        resource: resourceFor(manifest.object, options.namespace),
+        source: {
+          file: manifest.source,
+          document: manifest.document,
+          item: manifest.item,
+          template: manifest.template,
+        },
+        verdict,
+        lineOf: manifest.lineOf,
+        ...(vaps.set.bindings.length > 0
+          ? {
+              admissionPolicies: admissionPolicyDecisions(
+                vaps.set,
+                manifest.object,
+                verdict,
+                options.namespace,
+              ),
+            }
+          : {}),
+      };
+      if (options.minSeverity) result = atOrAbove(result, options.minSeverity);
+      tally.add(result);
+      reporter.add(result);
+      if (!isAllowed(result) || (options.failOn === "warn" && isWarned(result))) failOn = true;
+    }
+    counted = reportProblems([...read.problems, ...found.problems, ...vaps.problems], io, {
+      ignoreUnknown: options.ignoreUnknown === true,
+      quiet: options.quiet === true,
+    });
+  } catch (error) {
+    if (options.format !== "table") {
+      reporter ??= REPORTERS[options.format]({ ...context, policies: [] });
+      reporter.end(counted, tally.summary, failureText(error));
+    }
+    throw error;
+  }
+  reporter.end(counted, tally.summary);
+  if (counted.length > 0) return EXIT.error;
+  return failOn ? EXIT.denied : EXIT.ok;
 }
 
 interface TestFlags {
@@ -89,6 +132,12 @@ interface TestFlags {
   namespace?: string | undefined;
   ignoreUnknown?: boolean;
   policies?: string[];
+  policy?: string[];
+  skip?: string[];
+  minSeverity?: Severity;
+  failOn?: FailOn;
+  quiet?: boolean;
+  color?: ColorChoice;
 }
 
 export function register(program: Command): void {
@@ -115,12 +164,32 @@ export function register(program: Command): void {
       "ValidatingAdmissionPolicies, Bindings and params objects to apply as well (repeatable)",
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .addOption(
+      listOption("--policy <ids>", "run only these policies (comma-separated or repeated)"),
+    )
+    .addOption(listOption("--skip <ids>", "never run these policies (comma-separated or repeated)"))
+    .addOption(
+      new Option(
+        "--min-severity <severity>",
+        "leave out violations below this severity (report, summary and exit code)",
+      ).choices(SEVERITIES),
+    )
+    .addOption(
+      new Option("--fail-on <action>", "exit 1 when an object is denied, or also when warned")
+        .choices(FAIL_ON)
+        .default("deny"),
+    )
+    .option("-q, --quiet", "list only denied and warned objects, and print no notices")
+    .addOption(
+      new Option("--color <when>", "color the table").choices(COLOR_CHOICES).default("auto"),
+    )
     .addHelpText(
       "after",
-      "\nExit codes: 0 all admitted, 1 something would be denied, 2 usage or input error.",
+      "\nExit codes: 0 all admitted, 1 something would be denied (or warned, with --fail-on warn), 2 usage or input error.",
     )
     .action(async (inputs: string[], flags: TestFlags, command: Command) => {
-      const code = await runTest({ inputs, ...flags }, ioOf(command));
+      const { policy, ...rest } = flags;
+      const code = await runTest({ inputs, ...rest, only: policy }, ioOf(command));
       setExitCode(command, code);
     });
 }

@@ -1,0 +1,18 @@
+import { jsonReporter } from "./json.js";
+import { junitReporter } from "./junit.js";
+import type { Reporter, ReporterContext } from "./reporter.js";
+import { sarifReporter } from "./sarif.js";
+import { tableReporter } from "./table.js";
+
+export type { Reporter, ReporterContext } from "./reporter.js";
+
+/** The output formats of `tollgate test`, by `--format` name. */
+export const REPORTERS = {
+  table: tableReporter,
+  json: jsonReporter,
+  sarif: sarifReporter,
+  junit: junitReporter,
+} as const satisfies Record<string, (context: ReporterContext) => Reporter>;
+
+export type Format = keyof typeof REPORTERS;
+export const FORMATS = Object.keys(REPORTERS) as Format[];
