@@ -1,4 +1,5 @@
 import type { KubeObject } from "./kube.js";
+import { withoutNulls } from "./nulls.js";
 import type { AdmissionInput, GroupVersionKind, Operation } from "./types.js";
 
 export function groupVersionKindOf(object: KubeObject): GroupVersionKind {
@@ -13,12 +14,14 @@ export function groupVersionKindOf(object: KubeObject): GroupVersionKind {
 
 /**
  * The admission request the API server would send for this object, so that
- * the CLI and audits evaluate exactly what the webhook would.
+ * the CLI and audits evaluate exactly what the webhook would: fields set to
+ * null are unset, as the API server has them after decoding.
  */
 export function inputFromObject(
-  object: KubeObject,
+  written: KubeObject,
   options: { operation?: Operation; namespace?: string | undefined; oldObject?: KubeObject } = {},
 ): AdmissionInput {
+  const object = withoutNulls(written);
   const namespace = object.metadata?.namespace ?? options.namespace;
   return {
     operation: options.operation ?? "CREATE",
@@ -26,7 +29,7 @@ export function inputFromObject(
     namespace,
     name: object.metadata?.name,
     object,
-    oldObject: options.oldObject,
+    oldObject: options.oldObject && withoutNulls(options.oldObject),
     dryRun: false,
     userInfo: undefined,
   };

@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { evaluate, SEVERITIES, type Severity } from "../../engine/index.js";
+import { evaluate, type KubeObject, SEVERITIES, type Severity } from "../../engine/index.js";
 import {
   admissionPolicyDecisions,
   isVapObject,
@@ -76,14 +76,8 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
 
     for (const manifest of found.objects) {
       if (isVapObject(manifest.object)) continue;
-      const verdict = evaluate(
-        admissionInputFor(manifest.object, options.namespace),
-        resolved.set,
-        {
-          mode: "enforce",
-          phase: "both",
-        },
-      );
+      const input = admissionInputFor(manifest.object, options.namespace);
+      const verdict = evaluate(input, resolved.set, { mode: "enforce", phase: "both" });
       let result: ResourceResult = {
         resource: resourceFor(manifest.object, options.namespace),
         source: {
@@ -98,7 +92,7 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
           ? {
               admissionPolicies: admissionPolicyDecisions(
                 vaps.set,
-                manifest.object,
+                input.object as KubeObject,
                 verdict,
                 options.namespace,
               ),
