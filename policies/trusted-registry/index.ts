@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   containersOf,
   definePolicy,
+  describeValue,
   type Finding,
   isUnderRegistry,
   parseImage,
@@ -28,6 +29,15 @@ export default definePolicy({
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
       const path = [...c.path, "image"];
+      const written = c.container.image;
+      if (written !== undefined && typeof written !== "string") {
+        findings.push({
+          message: `sets image to ${describeValue(written)}, which the API server refuses; write the image reference as a string, from a trusted registry (${allowed})`,
+          path,
+          container: c,
+        });
+        continue;
+      }
       const ref = parseImage(c.image);
       if (!ref) {
         findings.push({
@@ -38,10 +48,10 @@ export default definePolicy({
         continue;
       }
       if (registries.some((entry) => isUnderRegistry(ref, entry))) continue;
-      const where = `${ref.registry}/${ref.repository}`;
+      // The host is what the registries list is about; the repository path is in the image.
       findings.push({
         message:
-          `uses image "${c.image}" from ${where}, which is not a trusted registry; ` +
+          `uses image "${c.image}" from ${ref.registry}, which is not a trusted registry; ` +
           `pull it from one of ${allowed}, or add its registry to the trusted-registry policy's registries`,
         path,
         container: c,

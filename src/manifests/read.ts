@@ -5,7 +5,7 @@ import {
   parseAllDocuments,
   type SchemaOptions,
 } from "yaml";
-import type { KubeObject } from "../engine/index.js";
+import { describeValue, type KubeObject } from "../engine/index.js";
 import { kubeValue, YamlValueError } from "./convert.js";
 import { documentLocator, fieldPathSegments } from "./locate.js";
 import { KUBE_TAGS } from "./scalars.js";
@@ -69,14 +69,6 @@ export function parseYaml(text: string): Document.Parsed[] {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** Names a value of the wrong type: `1 (a number)`. */
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return `${JSON.stringify(value)} (a ${typeof value})`;
 }
 
 function shapeProblem(value: Record<string, unknown>): string | undefined {

@@ -90,7 +90,10 @@ export function reviewFor(
       object: deleting ? null : object,
       oldObject: deleting ? object : oldObject,
       dryRun: false,
-      options: { apiVersion: "meta.k8s.io/v1", kind: `${operation[0]}${operation.slice(1).toLowerCase()}Options` },
+      options: {
+        apiVersion: "meta.k8s.io/v1",
+        kind: `${operation[0]}${operation.slice(1).toLowerCase()}Options`,
+      },
     },
   };
 }

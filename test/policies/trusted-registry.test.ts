@@ -14,7 +14,10 @@ describe("trusted-registry", () => {
     expect(verdict.allowed).toBe(false);
     expect(verdict.violations).toHaveLength(1);
     expect(verdict.violations[0]?.action).toBe("deny");
-    expect(verdict.violations[0]?.message).toContain("docker.io/library/nginx");
+    // The registry host, which is what the registries list holds.
+    expect(verdict.violations[0]?.message).toContain(
+      'uses image "nginx:1.27" from docker.io, which',
+    );
     expect(verdict.violations[0]?.message).toContain("mcr.microsoft.com");
   });
 
@@ -109,5 +112,25 @@ spec:
       expect(load(registries)).toThrow(PolicyLoadError);
       expect(load(registries)).toThrow(`policies.trusted-registry.parameters.${field}`);
     });
+  });
+
+  it("names the registry host of a long repository path, and a wrong image type", () => {
+    const deep = run(
+      onlyPolicies(["trusted-registry"]),
+      podWithImage("ghcr.io/org/team/tool/app:1.0"),
+    );
+    expect(deep.violations[0]?.message).toContain("from ghcr.io, which is not a trusted registry");
+
+    const pod = objectOf(
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "p", namespace: "apps" },
+        spec: { containers: [{ name: "app", image: 42 }] },
+      }),
+    );
+    const typed = run(onlyPolicies(["trusted-registry"]), pod);
+    expect(typed.violations[0]?.message).toContain("sets image to 42 (a number)");
+    expect(typed.violations[0]?.message).not.toContain("has no image");
   });
 });
