@@ -6,6 +6,7 @@ import {
   type EnvVar,
   type Finding,
 } from "../../src/engine/index.js";
+import { harmlessValue } from "./values.js";
 
 function compiles(source: string): boolean {
   try {
@@ -205,39 +206,125 @@ const REFERENCE = /\$\([^()\s]+\)/;
 const FIX =
   "move it to a Kubernetes Secret read through valueFrom.secretKeyRef, or mount it from Azure Key Vault with the Secrets Store CSI driver";
 
-function check(env: EnvVar, names: () => NameRules): string | undefined {
-  const value = env.value;
-  if (typeof value !== "string" || value === "") return undefined;
-  // The message names what the value looks like, never the value itself.
-  const credential = credentialIn(value);
-  if (credential) return `sets a literal value that looks like ${credential}`;
-  const name = typeof env.name === "string" ? env.name.slice(0, NAME_LIMIT) : "";
+/** Whether a variable or flag name looks secret under the configured patterns. */
+function secretName(name: string, names: () => NameRules): boolean {
   const rules = names();
-  if (
-    matchesAny(rules.secret, name) &&
-    !matchesAny(rules.ignored, name) &&
-    !REFERENCE.test(value.slice(0, SCAN_LIMIT))
-  ) {
-    return "has a secret-looking name and a literal value";
-  }
-  return undefined;
+  const tested = name.slice(0, NAME_LIMIT);
+  return matchesAny(rules.secret, tested) && !matchesAny(rules.ignored, tested);
 }
 
+/** What makes a literal value a secret: how it looks, or the name it is given under. */
+type Secret = { looksLike: string } | { byName: true };
+
+/**
+ * Whether a literal value given under `name` is a secret: a credential
+ * whatever the name, or any value under a secret-looking name that is not a
+ * `$(VAR)` reference and not plainly harmless (a placeholder, a switch or
+ * number, a path, a URL without a password).
+ */
+function judge(value: string, name: string, names: () => NameRules): Secret | undefined {
+  if (value === "") return undefined;
+  const credential = credentialIn(value);
+  if (credential) return { looksLike: credential };
+  if (!secretName(name, names)) return undefined;
+  if (REFERENCE.test(value.slice(0, SCAN_LIMIT)) || harmlessValue(value, name)) return undefined;
+  return { byName: true };
+}
+
+// Messages name what a value looks like, never the value itself.
 function envFindings(c: ContainerTarget, names: () => NameRules): Finding[] {
   const env = c.container.env;
   if (!Array.isArray(env)) return [];
   const findings: Finding[] = [];
-  env.forEach((entry, index) => {
-    if (entry === null || typeof entry !== "object") return;
-    const problem = check(entry, names);
-    if (!problem) return;
-    const name = typeof entry.name === "string" ? entry.name : `#${index}`;
+  env.forEach((entry: EnvVar | null, index) => {
+    if (entry === null || typeof entry !== "object" || typeof entry.value !== "string") return;
+    const name = typeof entry.name === "string" ? entry.name : "";
+    const secret = judge(entry.value, name, names);
+    if (!secret) return;
+    const problem =
+      "looksLike" in secret
+        ? `sets a literal value that looks like ${secret.looksLike}`
+        : "has a secret-looking name and a literal value";
     findings.push({
-      message: `env "${name}" ${problem}, visible to anyone who can read this object; ${FIX}`,
+      message: `env "${name || `#${index}`}" ${problem}, visible to anyone who can read this object; ${FIX}`,
       path: [...c.path, "env", index, "value"],
       container: c,
     });
   });
+  return findings;
+}
+
+/** `--db-password` → `db_password`, so flags meet the same name patterns as variables. */
+function flagName(token: string): string {
+  let start = 0;
+  while (token[start] === "-") start++;
+  return token.slice(start).replaceAll("-", "_");
+}
+
+function unquoted(value: string): string {
+  const first = value[0];
+  return (first === '"' || first === "'") && value.endsWith(first) && value.length >= 2
+    ? value.slice(1, -1)
+    : value;
+}
+
+/**
+ * Secrets passed on the command line: `--password=…` or `--password …` in
+ * `command` or `args`, also inside a shell string (`sh -c "… --token=…"`),
+ * judged like env values by the flag's name; and credential-looking values
+ * in any argument. Each argument's first SCAN_LIMIT characters are split once
+ * into words, so the scan is linear in the arguments.
+ */
+function argFindings(c: ContainerTarget, names: () => NameRules): Finding[] {
+  const findings: Finding[] = [];
+  for (const field of ["command", "args"] as const) {
+    const list = c.container[field];
+    if (!Array.isArray(list)) continue;
+    // Every word, with the index of the argument it came from.
+    const words: { text: string; index: number }[] = [];
+    list.forEach((arg: unknown, index) => {
+      if (typeof arg !== "string") return;
+      for (const text of arg.slice(0, SCAN_LIMIT).split(/\s+/)) {
+        if (text !== "") words.push({ text, index });
+      }
+    });
+    // One finding per argument, however many secrets it holds.
+    const flagged = new Set<number>();
+    const report = (index: number, problem: string) => {
+      if (flagged.has(index)) return;
+      flagged.add(index);
+      findings.push({
+        message: `${field}[${index}] passes ${problem}, visible to anyone who can read this object; ${FIX}`,
+        path: [...c.path, field, index],
+        container: c,
+      });
+    };
+    words.forEach(({ text, index }, i) => {
+      if (!text.startsWith("-")) {
+        const credential = credentialIn(text);
+        if (credential) report(index, `a literal value that looks like ${credential}`);
+        return;
+      }
+      const equals = text.indexOf("=");
+      const flag = equals > 0 ? text.slice(0, equals) : text;
+      const next = words[i + 1];
+      const value =
+        equals > 0
+          ? text.slice(equals + 1)
+          : next && !next.text.startsWith("-")
+            ? next.text
+            : undefined;
+      if (value === undefined) return;
+      const secret = judge(unquoted(value), flagName(flag), names);
+      if (!secret) return;
+      report(
+        index,
+        "looksLike" in secret
+          ? `a literal value that looks like ${secret.looksLike}`
+          : `a literal value for ${JSON.stringify(flag.slice(0, 64))}`,
+      );
+    });
+  }
   return findings;
 }
 
@@ -260,6 +347,6 @@ export default definePolicy({
       };
       return rules;
     };
-    return containersOf(pod).flatMap((c) => envFindings(c, names));
+    return containersOf(pod).flatMap((c) => [...envFindings(c, names), ...argFindings(c, names)]);
   },
 });

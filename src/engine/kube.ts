@@ -85,6 +85,8 @@ export interface Container {
   name?: string;
   image?: string;
   imagePullPolicy?: string;
+  command?: string[];
+  args?: string[];
   ports?: { containerPort?: number; hostPort?: number; protocol?: string; name?: string }[];
   env?: EnvVar[];
   resources?: {

@@ -45,7 +45,7 @@ describe("secret-env", () => {
   it("matches names case-insensitively and anywhere in the name", () => {
     const env = ["dbPassword", "MY_APIKEY", "Client_Secret", "SAS_TOKEN", "DB_PWD"].map((name) => ({
       name,
-      value: "x",
+      value: "s3cret",
     }));
     expect(flaggedNames(env)).toEqual([
       "dbPassword",
@@ -79,7 +79,7 @@ describe("secret-env", () => {
   it("covers ephemeral containers", () => {
     const verdict = run(
       onlyPolicies(["secret-env"]),
-      podWithEnv([{ name: "ADMIN_PASSWORD", value: "x" }], "ephemeralContainers"),
+      podWithEnv([{ name: "ADMIN_PASSWORD", value: "s3cret" }], "ephemeralContainers"),
     );
     expect(verdict.violations.map((v) => v.path)).toEqual([
       "spec.ephemeralContainers[0].env[0].value",
@@ -103,22 +103,75 @@ spec:
   });
 
   it("denies in enforce mode", () => {
-    const verdict = run(onlyPolicies(["secret-env"]), podWithEnv([{ name: "TOKEN", value: "x" }]));
+    const verdict = run(
+      onlyPolicies(["secret-env"]),
+      podWithEnv([{ name: "TOKEN", value: "s3cret" }]),
+    );
     expect(verdict.allowed).toBe(false);
   });
 
   it("uses overridden name patterns and ignore lists", () => {
     const env = [
-      { name: "DB_PASSWORD", value: "x" },
-      { name: "LICENCE", value: "x" },
-      { name: "DB_PASSWORD_FILE", value: "/mnt/x" },
+      { name: "DB_PASSWORD", value: "s3cret" },
+      { name: "LICENCE", value: "s3cret" },
+      { name: "DB_PASSWORD_NAME", value: "db-password" },
     ];
     expect(flaggedNames(env, { namePatterns: ["^licen[cs]e$"] })).toEqual(["LICENCE"]);
     expect(flaggedNames(env, { ignoredNamePatterns: [] })).toEqual([
       "DB_PASSWORD",
-      "DB_PASSWORD_FILE",
+      "DB_PASSWORD_NAME",
     ]);
+    expect(flaggedNames(env)).toEqual(["DB_PASSWORD"]);
     expect(flaggedNames(env, { namePatterns: [] })).toEqual([]);
+  });
+
+  it("catches PASS, PWD and AUTH names, and judges values instead of excusing _URL or _FILE", () => {
+    const env = [
+      { name: "DB_PASS", value: "hunter2" },
+      { name: "PASS", value: "hunter2" },
+      { name: "PWD", value: "hunter2" },
+      { name: "REDIS_AUTH", value: "hunter2" },
+      { name: "API_KEY_URL", value: "hunter2" },
+      { name: "TOKEN_FILE", value: "hunter2" },
+      { name: "GIT_AUTHOR", value: "Jane" },
+    ];
+    expect(flaggedNames(env)).toEqual([
+      "DB_PASS",
+      "PASS",
+      "PWD",
+      "REDIS_AUTH",
+      "API_KEY_URL",
+      "TOKEN_FILE",
+    ]);
+  });
+
+  it.each([
+    ["ETCD_INITIAL_CLUSTER_TOKEN", "INSERT_ETCD_INITIAL_CLUSTER_TOKEN"],
+    ["DB_PASSWORD", "changeme"],
+    ["DB_PASSWORD", "CHANGE_ME"],
+    ["API_KEY", "<your api key>"],
+    ["API_KEY", "YOUR_API_KEY_HERE"],
+    ["API_TOKEN", "$" + "{API_TOKEN}"], // a shell-style reference, filled in by the entrypoint
+    ["API_TOKEN", "{{ .Values.token }}"],
+    ["SECRET", "xxxxxxxx"],
+    ["SECRET", "********"],
+    ["ADMIN_PASSWORD", "REPLACE_WITH_A_PASSWORD"],
+    ["AUTH_ENABLED", "true"],
+    ["TOKEN_TTL", "3600"],
+    ["SESSION_SECRET_ROTATION", "24h"],
+    ["TOKEN_FILE", "/var/run/secrets/tokens/api"],
+    ["API_KEY_URL", "https://vault.example.com/v1/keys/api"],
+  ])("does not take the harmless %s=%s for a secret", (name, value) => {
+    expect(flaggedNames([{ name, value }])).toEqual([]);
+  });
+
+  it.each([
+    ["DB_PASSWORD", "Change_Now_2024!"],
+    ["DB_PASSWORD", "changeme123"],
+    ["API_TOKEN", "ghp_0123456789abcdef"],
+    ["SECRET", "xxxxxxxy"],
+  ])("still takes %s=%s for a secret", (name, value) => {
+    expect(flaggedNames([{ name, value }])).toEqual([name]);
   });
 
   it("rejects a pattern that is not a regular expression, naming the field", () => {
@@ -130,6 +183,64 @@ spec:
     expect(() => resolvePolicySet(shippedPolicies(), file, "set.yaml")).toThrow(
       "set.yaml: policies.secret-env.parameters.namePatterns[1]: is not a valid regular expression",
     );
+  });
+});
+
+function podWithArgs(container: Record<string, unknown>): ReturnType<typeof objectOf> {
+  return objectOf(
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", namespace: "apps" },
+      spec: { containers: [{ name: "app", image: "mcr.microsoft.com/app:1.0", ...container }] },
+    }),
+  );
+}
+
+describe("secret-env on command and args", () => {
+  const paths = (container: Record<string, unknown>) =>
+    run(onlyPolicies(["secret-env"]), podWithArgs(container)).violations.map((v) => v.path);
+
+  it("finds --password=… and --token … in args and in shell strings, once per argument", () => {
+    expect(paths({ args: ["--user=app", "--password=hunter2"] })).toEqual([
+      "spec.containers[0].args[1]",
+    ]);
+    expect(paths({ args: ["--api-token", "abc123", "--verbose"] })).toEqual([
+      "spec.containers[0].args[0]",
+    ]);
+    expect(
+      paths({ command: ["sh", "-c", "mysql --user=app --password='hunter2' --token=x1 db"] }),
+    ).toEqual(["spec.containers[0].command[2]"]);
+    expect(paths({ args: ["postgres://app:pg-s3cret@db:5432/app"] })).toEqual([
+      "spec.containers[0].args[0]",
+    ]);
+  });
+
+  it("names the flag, never the value", () => {
+    const [v] = run(
+      onlyPolicies(["secret-env"]),
+      podWithArgs({ args: ["--db-password=hunter2"] }),
+    ).violations;
+    expect(v?.message).toContain('args[0] passes a literal value for "--db-password"');
+    expect(JSON.stringify(v)).not.toContain("hunter2");
+  });
+
+  it("leaves references, placeholders, paths, switches and other flags alone", () => {
+    expect(
+      paths({
+        args: [
+          "--password=$(DB_PASSWORD)",
+          "--password-file=/run/secrets/db",
+          "--token-ttl=5m",
+          "--anonymous-auth=false",
+          "--authorization-mode=Node,RBAC",
+          "--api-key=<set-me>",
+          "--log-level=debug",
+          "--token",
+          "--verbose",
+        ],
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -160,6 +271,28 @@ describe("secret-env on hostile input", () => {
     // Doubling the value adds one pass over the new MiB (the PEM search reads
     // it all); a scan restarted from each position would add far more.
     expect(twice.characters - once.characters).toBeLessThanOrEqual(MiB + 64);
+  });
+
+  it("reads arguments in linear time, however many words and flags they hold", () => {
+    const work = (n: number) =>
+      regexWork(() =>
+        run(
+          onlyPolicies(["secret-env"]),
+          podWithArgs({
+            args: [
+              "--password=x ".repeat(n),
+              ...Array.from({ length: n }, () => "--db-password"),
+              "a://b:".repeat(n),
+            ],
+          }),
+        ),
+      );
+    const once = work(2_000);
+    const twice = work(4_000);
+    expect(once.result.violations.length).toBeGreaterThan(0);
+    // Twice the input, at most about twice the characters scanned.
+    expect(twice.characters).toBeLessThanOrEqual(2 * once.characters + 1024);
+    expect(twice.calls).toBeLessThanOrEqual(2 * once.calls + 16);
   });
 
   it("reads credential patterns only in the first 4 KiB, but finds a PEM key anywhere", () => {
@@ -250,8 +383,10 @@ describe("secret-env on hostile input", () => {
   });
 
   it("tests only the first 256 characters of a name", () => {
-    expect(flaggedNames([{ name: `DB_PASSWORD${"X".repeat(300)}`, value: "x" }])).toHaveLength(1);
-    expect(flaggedNames([{ name: `${"X".repeat(300)}_PASSWORD`, value: "x" }])).toEqual([]);
+    expect(flaggedNames([{ name: `DB_PASSWORD${"X".repeat(300)}`, value: "s3cret" }])).toHaveLength(
+      1,
+    );
+    expect(flaggedNames([{ name: `${"X".repeat(300)}_PASSWORD`, value: "s3cret" }])).toEqual([]);
   });
 
   it.each(["(a+)+", "(.*)*", "(\\w+_?)+$", "(a|ab)*c", "^((KEY)+)+$", "(?:x+){2,}", "((a)?)+"])(
