@@ -21,6 +21,22 @@ describe("default-namespace", () => {
     expect(verdict.violations[0]?.message).toContain("create a namespace for the application");
   });
 
+  it("passes Roles and RoleBindings in default, which can only grant access there", () => {
+    const rbac = (kind: string, apiVersion = "rbac.authorization.k8s.io/v1") =>
+      objectOf(`
+apiVersion: ${apiVersion}
+kind: ${kind}
+metadata: { name: prometheus-k8s, namespace: default }
+`);
+    expect(run(set, rbac("Role")).violations).toEqual([]);
+    expect(run(set, rbac("RoleBinding")).violations).toEqual([]);
+    // A custom resource that happens to be called Role is not RBAC.
+    expect(run(set, rbac("Role", "example.com/v1")).violations).toHaveLength(1);
+    expect(run(set, object("ServiceAccount", "prometheus-k8s", "default")).violations).toHaveLength(
+      1,
+    );
+  });
+
   it("applies to kinds it has never heard of", () => {
     const custom = objectOf(`
 apiVersion: example.com/v1
