@@ -32,18 +32,27 @@ export default definePolicy({
     const owners = object.metadata?.ownerReferences;
     if (Array.isArray(owners) && owners.some((ref) => ref?.controller === true)) return [];
     const findings: Finding[] = [];
-    const report = (meta: ObjectMeta | undefined, at: Path, subject: string) => {
-      for (const key of missing(meta, labels)) {
-        findings.push({
-          message: `${subject} no "${key}" label; add it with a non-empty value under ${toFieldPath([...at, "labels"])}`,
-          path: [...at, "labels", key],
-        });
-      }
-    };
-    report(object.metadata, ["metadata"], "has");
     const pod = podTargetOf(object, resource);
-    if (pod && pod.metadataPath.length > 1)
-      report(pod.metadata, pod.metadataPath, "has a pod template with");
+    // A Pod is its own template; other workloads carry one below metadata.
+    const template = pod && pod.metadataPath.length > 1 ? pod.metadataPath : undefined;
+    const onTemplate = new Set(template && pod ? missing(pod.metadata, labels) : []);
+    const under = (at: Path) => toFieldPath([...at, "labels"]);
+    for (const key of missing(object.metadata, labels)) {
+      // Missing on both is one fault with one fix, reported once.
+      const both = template && onTemplate.delete(key);
+      findings.push({
+        message: both
+          ? `has no "${key}" label, nor has its pod template; add it with a non-empty value under ${under(["metadata"])} and ${under(template)}`
+          : `has no "${key}" label; add it with a non-empty value under ${under(["metadata"])}`,
+        path: ["metadata", "labels", key],
+      });
+    }
+    for (const key of onTemplate) {
+      findings.push({
+        message: `has a pod template with no "${key}" label; add it with a non-empty value under ${under(template as Path)}`,
+        path: [...(template as Path), "labels", key],
+      });
+    }
     return findings;
   },
 });

@@ -42,6 +42,8 @@ export interface PolicySet {
   exemptNamespace: Matcher;
   /** The results of the policies the set turns off. */
   disabled: readonly PolicyResult[];
+  /** `a|b` for policies that report the same fault (declared with sameFaultAs). */
+  sameFault: ReadonlySet<string>;
 }
 
 const never: Matcher = () => false;
@@ -109,5 +111,18 @@ export function compilePolicySet(
   const disabled = entries
     .filter((e) => !e.declaration.enabled)
     .map((e) => skipResult(e.declaration.id, "disabled"));
-  return { policies, byKind, anyKind, exemptNamespace: globMatcher(exemptNamespaces), disabled };
+  // Both orders of every declared pair, for a lookup of `a|b`.
+  const sameFault = new Set(
+    entries.flatMap(({ declaration: { id, sameFaultAs } }) =>
+      sameFaultAs.flatMap((other) => [`${id}|${other}`, `${other}|${id}`]),
+    ),
+  );
+  return {
+    policies,
+    byKind,
+    anyKind,
+    exemptNamespace: globMatcher(exemptNamespaces),
+    disabled,
+    sameFault,
+  };
 }

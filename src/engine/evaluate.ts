@@ -405,12 +405,16 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
     noMutation: simulate ? "not-mutable" : "other-phase",
     validate: phase !== "mutate",
   };
-  return verdictOf(mode, judgeAll(input, set, resource, progress, options.exceptions));
+  return verdictOf(
+    mode,
+    judgeAll(input, set, resource, progress, options.exceptions),
+    set.sameFault,
+  );
 }
 
 /** The verdict's summary fields, all read off the per-policy results. */
-function verdictOf(mode: Mode, results: PolicyResult[]): Verdict {
-  const violations: Violation[] = [];
+function verdictOf(mode: Mode, results: PolicyResult[], sameFault: ReadonlySet<string>): Verdict {
+  const found: Violation[] = [];
   const patch: PatchOperation[] = [];
   const mutatedBy: string[] = [];
   const evaluated: string[] = [];
@@ -419,13 +423,14 @@ function verdictOf(mode: Mode, results: PolicyResult[]): Verdict {
     if (matched(r)) evaluated.push(r.policy);
     excepted.push(...r.excepted);
     if (r.status !== "fail") continue;
-    violations.push(...r.findings);
+    found.push(...r.findings);
     // Warn and audit only predict what enforce would patch.
     if (mode === "enforce" && r.patch.length > 0) {
       patch.push(...r.patch);
       mutatedBy.push(r.policy);
     }
   }
+  const violations = oneFindingPerFault(found, sameFault);
   return {
     allowed: mode !== "enforce" || !violations.some((v) => v.action === "deny"),
     mode,
@@ -443,6 +448,30 @@ function verdictOf(mode: Mode, results: PolicyResult[]): Verdict {
     mutatedBy,
     evaluated,
   };
+}
+
+/**
+ * One fault, one finding: when policies declared as the same fault
+ * (`sameFaultAs`) both report the same field of the same container, only the
+ * finding with the stronger action is kept (the first on a tie). The
+ * per-policy results still record both. Linear: one map lookup per finding.
+ */
+function oneFindingPerFault(violations: Violation[], sameFault: ReadonlySet<string>): Violation[] {
+  if (sameFault.size === 0 || violations.length < 2) return violations;
+  const first = new Map<string, number>();
+  const out: Violation[] = [];
+  for (const v of violations) {
+    const field = `${v.container ?? ""}\u0000${v.path}`;
+    const at = first.get(field);
+    const other = at === undefined ? undefined : out[at];
+    if (at !== undefined && other && sameFault.has(`${other.policy}|${v.policy}`)) {
+      if (ACTION_RANK[v.action] < ACTION_RANK[other.action]) out[at] = v;
+      continue;
+    }
+    if (at === undefined) first.set(field, out.length);
+    out.push(v);
+  }
+  return out;
 }
 
 /** Warnings are cut to a few by the API server; what enforce would deny comes first. */

@@ -86,4 +86,6 @@ export interface PolicyDeclaration {
     names: string[];
     images: string[];
   };
+  /** Ids of policies whose finding on the same field is the same fault; see evaluate. */
+  sameFaultAs: string[];
 }

@@ -110,5 +110,13 @@ function loadOne(module: PolicyModule, directory: URL): LoadedPolicy {
 export function loadDeclarations(registry: Registry): LoadedPolicy[] {
   const registryFile = fileURLToPath(new URL("index.ts", registry.directory));
   checkRegistryOrder(registry.modules, registryFile);
-  return registry.modules.map((module) => loadOne(module, registry.directory));
+  const loaded = registry.modules.map((module) => loadOne(module, registry.directory));
+  const ids = new Set(loaded.map((p) => p.declaration.id));
+  for (const { declaration, file } of loaded) {
+    const unknown = declaration.sameFaultAs.find((id) => !ids.has(id));
+    if (unknown !== undefined) {
+      throw new PolicyLoadError(file, "sameFaultAs", `names the unknown policy "${unknown}"`);
+    }
+  }
+  return loaded;
 }

@@ -30,6 +30,11 @@ export const declarationSchema = z
       .strict()
       .default({ operations: ["CREATE", "UPDATE"], namespaces: [], workloads: "all" }),
     exemptions: exemptions.default({ namespaces: [], names: [], images: [] }),
+    /**
+     * Policies that report the same fault on the same field (capabilities-minimal
+     * and capabilities on one added capability): such findings are reported once.
+     */
+    sameFaultAs: z.array(z.string().min(1)).default([]),
   })
   .strict();
 

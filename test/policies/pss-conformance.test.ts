@@ -98,7 +98,10 @@ function judge(set: PolicySet, fixture: PssFixture): Outcome {
       ? new Set(CHECKS[checkId]?.policies ?? [])
       : policiesOfLevel(fixture.level);
   const relevant = verdict.violations.filter((v) => answering.has(v.policy));
-  const agreed = fixture.expected === "fail" ? relevant.length > 0 : relevant.length === 0;
+  // A fault two policies share is reported once (by the stronger), so a
+  // rejection counts when the answering policy failed, reported or not.
+  const failed = verdict.results.some((r) => answering.has(r.policy) && r.status === "fail");
+  const agreed = fixture.expected === "fail" ? failed : relevant.length === 0;
   return {
     fixture,
     key: `${fixture.level}/${fixture.expected}/${fixture.file}`,

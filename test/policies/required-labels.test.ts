@@ -2,15 +2,15 @@ import { describe, expect, it } from "vitest";
 import { objectOf, onlyPolicies, run } from "../support/policies.js";
 
 describe("required-labels", () => {
-  it("warns once per missing key, on the object and on its pod template", () => {
+  it("warns once per missing key, on the object or on its pod template", () => {
     const deployment = objectOf(`
 apiVersion: apps/v1
 kind: Deployment
-metadata: { name: web, namespace: shop, labels: { team: payments } }
+metadata: { name: web, namespace: shop, labels: { team: payments, app.kubernetes.io/name: web } }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web, team: payments } }
+    metadata: { labels: { app: web } }
     spec:
       containers: [{ name: web, image: mcr.microsoft.com/app/web:1.0 }]
 `);
@@ -18,10 +18,10 @@ spec:
     const verdict = run(set, deployment);
     expect(verdict.allowed).toBe(true);
     expect(verdict.violations.map((v) => [v.action, v.path])).toEqual([
-      ["warn", 'metadata.labels["app.kubernetes.io/name"]'],
       ["warn", 'spec.template.metadata.labels["app.kubernetes.io/name"]'],
+      ["warn", "spec.template.metadata.labels.team"],
     ]);
-    expect(verdict.violations[1]?.message).toContain("under spec.template.metadata.labels");
+    expect(verdict.violations[0]?.message).toContain("under spec.template.metadata.labels");
   });
 
   it("reports a Pod's labels once", () => {
