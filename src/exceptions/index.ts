@@ -1,4 +1,5 @@
 export * from "./exception.js";
+export * from "./live.js";
 export * from "./lookup.js";
 export * from "./parse.js";
 export * from "./schema.js";

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { dashboardRoutes } from "../dashboard/routes.js";
 import type { DashboardState } from "../dashboard/state.js";
+import type { ExceptionIndex } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connections.js";
 import { healthRoutes, type Readiness } from "./health.js";
@@ -34,6 +35,8 @@ export interface AppDeps {
   /** Tollgate's metrics are registered here (never on prom-client's global registry). */
   registry: Registry;
   resolveMode: ModeResolver;
+  /** The PolicyExceptions held right now (none when absent); a watch keeps them current. */
+  exceptions?: () => ExceptionIndex;
   readiness: Readiness;
   bodyLimit?: number;
   /** Longest time to receive a request and to answer it. */
@@ -55,10 +58,13 @@ export interface AppDeps {
 export interface TollgateContext {
   policies: () => ResolvedPolicySet | undefined;
   resolveMode: ModeResolver;
+  exceptions: () => ExceptionIndex;
   readiness: Readiness;
   registry: Registry;
   metrics: TollgateMetrics;
 }
+
+const NO_EXCEPTIONS: ExceptionIndex = new Map();
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -108,7 +114,8 @@ const LISTENER_LIMITS = {
 /**
  * The webhook as a Fastify instance that has not been started: tests call
  * `inject`, `startServer` calls `listen`. Routes: POST /validate[/<mode>],
- * POST /mutate[/<mode>], GET /healthz, GET /readyz, GET /metrics, and with
+ * POST /mutate[/<mode>], POST /guard/mode-label, GET /healthz, GET /readyz,
+ * GET /metrics, and with
  * a dashboard state GET /dashboard/ (docs/dashboard.md).
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -146,6 +153,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorate("tollgate", {
     policies: deps.policies,
     resolveMode: deps.resolveMode,
+    exceptions: deps.exceptions ?? (() => NO_EXCEPTIONS),
     readiness: deps.readiness,
     registry: deps.registry,
     metrics: createMetrics(deps.registry, { processMetrics: deps.processMetrics }),
@@ -180,7 +188,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   const serveMetrics = deps.serveMetrics !== false;
-  const served = `POST /validate[/<mode>], POST /mutate[/<mode>], GET /healthz${serveMetrics ? ", GET /readyz and GET /metrics" : " and GET /readyz"}`;
+  const served = `POST /validate[/<mode>], POST /mutate[/<mode>], POST /guard/mode-label, GET /healthz${serveMetrics ? ", GET /readyz and GET /metrics" : " and GET /readyz"}`;
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
       statusCode: 404,

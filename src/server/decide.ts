@@ -1,4 +1,5 @@
 import { evaluate, type NamespaceMode, requestSkip, type Verdict } from "../engine/index.js";
+import { type ExceptionIndex, exceptionLookup } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { type AdmissionRequest, admissionInputOf } from "./admission.js";
 import type { ModeResolver } from "./mode.js";
@@ -9,10 +10,12 @@ export type WebhookPhase = "validate" | "mutate";
 
 /**
  * How a request was treated: a namespace mode when it was looked at, or
- * `exempt` (a namespace Tollgate never touches) and `none` (nothing to
- * evaluate: DELETE, CONNECT, no object, or a kind no policy is about).
+ * `exempt` (a namespace Tollgate never touches), `exempt-subject` (a
+ * break-glass user, group or ServiceAccount of the PolicySet sent it),
+ * `guard` (the mode-label guard's endpoint) and `none` (nothing to evaluate:
+ * DELETE, CONNECT, no object, or a kind no policy is about).
  */
-export type TreatedAs = NamespaceMode | "exempt" | "none";
+export type TreatedAs = NamespaceMode | "exempt" | "exempt-subject" | "guard" | "none";
 
 export interface Decision {
   review: AdmissionReviewReply;
@@ -21,6 +24,19 @@ export interface Decision {
   verdict: Verdict | undefined;
 }
 
+/** What a decision reads besides the request, fixed for its duration. */
+export interface DecisionContext {
+  policies: ResolvedPolicySet;
+  resolveMode: ModeResolver;
+  /** The PolicyExceptions held, by namespace. */
+  exceptions: ExceptionIndex;
+  /** Milliseconds since the epoch: exceptions stop applying when they expire. */
+  now: number;
+}
+
+/** The audit annotation a break-glass request carries: who it was. */
+export const EXEMPT_SUBJECT_ANNOTATION = "exempt-subject";
+
 function admitted(request: AdmissionRequest, mode: TreatedAs): Decision {
   return { review: allowReview(request.uid), mode, verdict: undefined };
 }
@@ -28,24 +44,34 @@ function admitted(request: AdmissionRequest, mode: TreatedAs): Decision {
 /**
  * Decides one admission request for one endpoint. Cheap cases are answered
  * before the namespace's mode is even looked up; `requestedMode` (the
- * endpoint's `?mode=`) wins over the namespace label.
+ * endpoint's `?mode=`) wins over the namespace label. A request from an
+ * exempt subject is admitted unchecked wherever it would have been checked,
+ * and says so in its audit annotation.
  */
 export async function decide(
   request: AdmissionRequest,
   phase: WebhookPhase,
   requestedMode: NamespaceMode | undefined,
-  policies: ResolvedPolicySet,
-  resolveMode: ModeResolver,
+  context: DecisionContext,
 ): Promise<Decision> {
-  const { set, settings } = policies;
+  const { set, settings } = context.policies;
   // Patches are about the resource itself; a status or scale update is left alone.
   if (phase === "mutate" && request.subResource) return admitted(request, "none");
   const input = admissionInputOf(request);
   const skipped = requestSkip(input, set);
   if (skipped) return admitted(request, skipped === "exempt-namespace" ? "exempt" : "none");
 
-  const mode = requestedMode ?? (await resolveMode(input.namespace, settings));
+  const mode = requestedMode ?? (await context.resolveMode(input.namespace, settings));
   if (mode === "off") return admitted(request, "off");
-  const verdict = evaluate(input, set, { mode, phase });
+  const subject = settings.exemptSubject(input.userInfo);
+  if (subject !== undefined) {
+    const review = allowReview(request.uid, { [EXEMPT_SUBJECT_ANNOTATION]: subject });
+    return { review, mode: "exempt-subject", verdict: undefined };
+  }
+  const exceptions = exceptionLookup(context.exceptions, {
+    now: context.now,
+    mayHold: settings.mayHoldExceptions,
+  });
+  const verdict = evaluate(input, set, { mode, phase, exceptions });
   return { review: reviewOfVerdict(request.uid, verdict, phase === "mutate"), mode, verdict };
 }

@@ -5,14 +5,16 @@ import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { DashboardState } from "../dashboard/state.js";
 import type { NamespaceDirectory } from "../engine/index.js";
+import { type ExceptionFeed, LiveExceptions } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import type { TlsSource } from "../tls/source.js";
 import { buildApp, DEFAULT_REQUEST_TIMEOUT_MS } from "./app.js";
 import { type Companion, type RunningCompanion, startCompanions } from "./companions.js";
 import { guardConnections, maxConnectionsFor, memoryLimit } from "./connections.js";
+import { followExceptions } from "./exceptions.js";
 import { createReadiness, type Readiness } from "./health.js";
 import { createLogger } from "./logger.js";
-import { registerCertificateExpiry } from "./metrics.js";
+import { registerCertificateExpiry, registerExceptionGauges } from "./metrics.js";
 import { type MetricsListener, startMetricsListener } from "./metrics-listener.js";
 import { defaultModeOnly, labelModeResolver } from "./mode.js";
 import { type LivePolicies, loadPolicies } from "./policies.js";
@@ -60,6 +62,11 @@ export interface ServeOptions {
   logger?: Logger;
   /** Handle SIGTERM and SIGINT (default true; tests turn it off). */
   signals?: boolean;
+  /**
+   * Where PolicyExceptions come from (the cluster's watch, src/cluster);
+   * without one, no exception applies. The server closes it on shutdown.
+   */
+  exceptions?: ExceptionFeed | undefined;
   /** Where namespace labels come from: the cluster (default), nowhere, or a given directory. */
   namespaces?: "cluster" | "none" | NamespaceDirectory;
   /** Quiet time after file events before reloading (default 200 ms). */
@@ -105,6 +112,7 @@ interface Webhook {
   policies: LivePolicies;
   tls: OpenedTls;
   directory: NamespaceDirectory | undefined;
+  exceptions: LiveExceptions | undefined;
 }
 
 function settingsOf(options: ServeOptions): Settings {
@@ -158,11 +166,14 @@ async function buildWebhook(
   const readiness = createReadiness();
   const registry = new Registry();
   registerCertificateExpiry(registry, tls.source);
+  const exceptions = options.exceptions ? new LiveExceptions() : undefined;
+  if (exceptions) registerExceptionGauges(registry, exceptions);
   const app = buildApp({
     policies: policies.current,
     logger,
     registry,
     resolveMode: directory ? labelModeResolver(directory, logger) : defaultModeOnly,
+    exceptions: exceptions && (() => exceptions.index()),
     readiness,
     bodyLimit: options.bodyLimit,
     requestTimeoutMs: settings.requestTimeoutMs,
@@ -173,7 +184,7 @@ async function buildWebhook(
   const server = app.server as HttpsServer;
   const max = options.maxConnections ?? maxConnectionsFor(memoryLimit());
   guardConnections(server, max, (reason) => app.tollgate.metrics.connectionsShed.inc({ reason }));
-  return { app, server, registry, readiness, policies, tls, directory };
+  return { app, server, registry, readiness, policies, tls, directory, exceptions };
 }
 
 /**
@@ -195,6 +206,7 @@ function watchForChanges(webhook: Webhook, options: ServeOptions, settings: Sett
     webhook.tls.source.close();
     configWatch?.close();
     webhook.directory?.close();
+    options.exceptions?.close();
   };
 }
 
@@ -275,6 +287,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const certificate = await resolveServingCertificate(options, host, logger);
   const webhook = await buildWebhook(options, settings, policies, certificate);
   const stopWatching = watchForChanges(webhook, options, settings);
+  if (options.exceptions && webhook.exceptions) {
+    await followExceptions(
+      options.exceptions,
+      webhook.exceptions,
+      webhook.app.tollgate.metrics,
+      logger,
+    );
+  }
   if (!webhook.directory) {
     logger.info(
       { defaultMode: policies.current().settings.defaultMode },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
-import type { Violation } from "../engine/index.js";
+import type { ExceptedViolation, Violation } from "../engine/index.js";
+import type { PolicyException } from "../exceptions/index.js";
 import { certificateExpiry } from "../tls/expiry.js";
 import type { TlsSource } from "../tls/source.js";
 
@@ -16,6 +17,7 @@ export interface TollgateMetrics {
   duration: Histogram<"phase">;
   reloads: Counter<"source" | "result">;
   connectionsShed: Counter<"reason">;
+  exceptionsApplied: Counter<"policy" | "exception">;
 }
 
 /** The `kind` label for a request: a kind some policy is about, else `other`. */
@@ -58,7 +60,7 @@ export function createMetrics(
     }),
     reloads: new Counter({
       name: "tollgate_reloads_total",
-      help: "Reloads of the policy set file or the serving certificate, by source and result.",
+      help: "Reloads of the policy set file, the serving certificate or one PolicyException object (source policyexception), by source and result.",
       labelNames: ["source", "result"],
       registers,
     }),
@@ -68,7 +70,68 @@ export function createMetrics(
       labelNames: ["reason"],
       registers,
     }),
+    exceptionsApplied: new Counter({
+      name: "tollgate_policy_exceptions_applied_total",
+      help: "Admission requests on which a PolicyException let a policy's findings through, by policy and exception (namespace/name).",
+      labelNames: ["policy", "exception"],
+      registers,
+    }),
   };
+}
+
+/** Counts each (policy, exception) pair once per request. */
+export function countExceptions(
+  metrics: TollgateMetrics,
+  excepted: readonly ExceptedViolation[],
+): void {
+  const seen = new Set<string>();
+  for (const v of excepted) {
+    const exception = `${v.exception.namespace}/${v.exception.name}`;
+    const key = `${v.policy} ${exception}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    metrics.exceptionsApplied.inc({ policy: v.policy, exception });
+  }
+}
+
+/** What the exception gauges read at scrape time. */
+export interface HeldExceptions {
+  all(): readonly PolicyException[];
+  counts(): { valid: number; invalid: number };
+}
+
+/**
+ * tollgate_policy_exceptions{state="valid"|"invalid"} and
+ * tollgate_policy_exception_expiry_timestamp_seconds{exception}, read from
+ * what the watch holds at scrape time, so an alert can warn before an
+ * exception runs out.
+ */
+export function registerExceptionGauges(registry: Registry, held: HeldExceptions): void {
+  new Gauge({
+    name: "tollgate_policy_exceptions",
+    help: "PolicyException objects the webhook holds, by state: valid (applied) or invalid (reported and ignored).",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const { valid, invalid } = held.counts();
+      this.set({ state: "valid" }, valid);
+      this.set({ state: "invalid" }, invalid);
+    },
+  });
+  new Gauge({
+    name: "tollgate_policy_exception_expiry_timestamp_seconds",
+    help: "Unix time each PolicyException that has an expiry stops applying, by exception (namespace/name).",
+    labelNames: ["exception"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const e of held.all()) {
+        if (e.expiresAt !== undefined) {
+          this.set({ exception: `${e.namespace}/${e.name}` }, e.expiresAt / 1000);
+        }
+      }
+    },
+  });
 }
 
 /**

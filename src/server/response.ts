@@ -149,9 +149,27 @@ function review(response: AdmissionResponse): AdmissionReviewReply {
   return { apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response };
 }
 
-/** Admits without comment: nothing applied, or the namespace is exempt or off. */
-export function allowReview(uid: string): AdmissionReviewReply {
-  return review({ uid, allowed: true });
+/**
+ * Admits without checking: nothing applied, the namespace is exempt or off,
+ * or a break-glass subject sent it (then `auditAnnotations` records who).
+ */
+export function allowReview(
+  uid: string,
+  auditAnnotations?: Readonly<Record<string, string>>,
+): AdmissionReviewReply {
+  const annotations = auditAnnotations ? boundAuditAnnotations(auditAnnotations) : undefined;
+  return review(
+    annotations ? { uid, allowed: true, auditAnnotations: annotations } : { uid, allowed: true },
+  );
+}
+
+function forbidden(message: string): AdmissionStatus {
+  return { status: "Failure", code: 403, reason: "Forbidden", message };
+}
+
+/** Refuses a request that no policy judged (the mode-label guard). */
+export function forbiddenReview(uid: string, message: string): AdmissionReviewReply {
+  return review({ uid, allowed: false, status: forbidden(oneLine(message)) });
 }
 
 /**
@@ -184,12 +202,7 @@ export function reviewOfVerdict(
 ): AdmissionReviewReply {
   const response: AdmissionResponse = { uid, allowed: verdict.allowed };
   if (!verdict.allowed) {
-    response.status = {
-      status: "Failure",
-      code: 403,
-      reason: "Forbidden",
-      message: denialMessage(verdict),
-    };
+    response.status = forbidden(denialMessage(verdict));
   }
   if (verdict.warnings.length > 0) response.warnings = boundWarnings(verdict.warnings);
   const annotations = boundAuditAnnotations(verdict.auditAnnotations);

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { NAMESPACE_MODES, type NamespaceMode } from "../engine/index.js";
+import { type ExceptedViolation, NAMESPACE_MODES, type NamespaceMode } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import {
   type AdmissionRequest,
@@ -8,10 +8,24 @@ import {
   displayName,
   parseAdmissionReview,
 } from "./admission.js";
-import { type Decision, decide, type WebhookPhase } from "./decide.js";
-import { countViolations, kindLabel } from "./metrics.js";
-import type { ModeResolver } from "./mode.js";
+import { type Decision, type DecisionContext, decide, type WebhookPhase } from "./decide.js";
+import { countExceptions, countViolations, kindLabel } from "./metrics.js";
+import { guardModeLabel } from "./mode-label.js";
 import { allowReview, unevaluatedReview } from "./response.js";
+
+/** The endpoints: the two halves of admission, and the mode-label guard. */
+type Endpoint = WebhookPhase | "guard";
+
+type Decider = (
+  review: AdmissionRequest,
+  request: FastifyRequest<AdmissionRoute>,
+  policies: ResolvedPolicySet,
+) => Promise<Decision>;
+
+/** `privileged team-a/csi-node`, as the decision log lists what exceptions let through. */
+function exceptionLabel(v: ExceptedViolation): string {
+  return `${v.policy} ${v.exception.namespace}/${v.exception.name}`;
+}
 
 interface AdmissionRoute {
   Params: { mode?: NamespaceMode };
@@ -70,17 +84,17 @@ async function decideSafely(
   review: AdmissionRequest,
   phase: WebhookPhase,
   requestedMode: NamespaceMode | undefined,
-  policies: ResolvedPolicySet,
-  resolveMode: ModeResolver,
+  context: DecisionContext,
 ): Promise<Decision> {
   const evaluated = review.operation === "CREATE" || review.operation === "UPDATE";
   const problem = evaluated ? depthProblem(review) : undefined;
-  if (!problem) return decide(review, phase, requestedMode, policies, resolveMode);
+  if (!problem) return decide(review, phase, requestedMode, context);
+  const { policies } = context;
   const namespace = review.namespace || undefined;
   if (namespace !== undefined && policies.set.exemptNamespace(namespace)) {
     return { review: allowReview(review.uid), mode: "exempt", verdict: undefined };
   }
-  const mode = requestedMode ?? (await resolveMode(namespace, policies.settings));
+  const mode = requestedMode ?? (await context.resolveMode(namespace, policies.settings));
   const deny = phase === "validate" && mode === "enforce";
   return { review: unevaluatedReview(review.uid, problem, deny), mode, verdict: undefined };
 }
@@ -101,7 +115,8 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
   app.removeContentTypeParser("text/plain");
   const { metrics } = app.tollgate;
 
-  const handle = (phase: WebhookPhase) =>
+  /** One endpoint: parse, decide with `decideWith`, count, log, answer. */
+  const handle = (phase: Endpoint, decideWith: Decider) =>
     async function admit(request: FastifyRequest<AdmissionRoute>, reply: FastifyReply) {
       const started = performance.now();
       const parsed = parseAdmissionReview(request.body);
@@ -119,13 +134,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
         return { statusCode: 503, error: "Service Unavailable", message: "policy set not loaded" };
       }
       const review = parsed.request;
-      const decision = await decideSafely(
-        review,
-        phase,
-        request.params.mode ?? request.query.mode,
-        policies,
-        app.tollgate.resolveMode,
-      );
+      const decision = await decideWith(review, request, policies);
       const seconds = (performance.now() - started) / 1000;
       const { verdict, mode } = decision;
       const allowed = decision.review.response.allowed;
@@ -141,6 +150,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
       });
       if (verdict) {
         countViolations(metrics, verdict.violations, mode);
+        countExceptions(metrics, verdict.excepted);
         for (const policy of verdict.mutatedBy) metrics.mutations.inc({ policy });
       }
       request.log.info(
@@ -157,6 +167,11 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
           decision: outcome,
           policies: verdict ? unique(verdict.violations.map((v) => v.policy)) : [],
           patched: phase === "mutate" && verdict ? verdict.mutatedBy : [],
+          excepted: verdict ? unique(verdict.excepted.map((v) => exceptionLabel(v))) : [],
+          annotations:
+            mode === "guard" || mode === "exempt-subject"
+              ? decision.review.response.auditAnnotations
+              : undefined,
           durationMs: Math.round(seconds * 1e6) / 1e3,
         },
         "admission decision",
@@ -167,7 +182,18 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
   const schema = { querystring: modeSchema, response: { 200: reviewSchema } };
   const withMode = { ...schema, params: modeSchema };
   for (const phase of ["validate", "mutate"] as const) {
-    app.post<AdmissionRoute>(`/${phase}`, { schema }, handle(phase));
-    app.post<AdmissionRoute>(`/${phase}/:mode`, { schema: withMode }, handle(phase));
+    const policiesFor: Decider = (review, request, policies) =>
+      decideSafely(review, phase, request.params.mode ?? request.query.mode, {
+        policies,
+        resolveMode: app.tollgate.resolveMode,
+        exceptions: app.tollgate.exceptions(),
+        now: Date.now(),
+      });
+    app.post<AdmissionRoute>(`/${phase}`, { schema }, handle(phase, policiesFor));
+    app.post<AdmissionRoute>(`/${phase}/:mode`, { schema: withMode }, handle(phase, policiesFor));
   }
+  const guard: Decider = async (review, _request, policies) => {
+    return { review: guardModeLabel(review, policies.settings), mode: "guard", verdict: undefined };
+  };
+  app.post<AdmissionRoute>("/guard/mode-label", { schema }, handle("guard", guard));
 }

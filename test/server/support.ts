@@ -62,7 +62,7 @@ export interface TestApp {
 }
 
 export function testApp(
-  options: Partial<Pick<AppDeps, "bodyLimit" | "requestTimeoutMs" | "dashboard">> & {
+  options: Partial<Pick<AppDeps, "bodyLimit" | "requestTimeoutMs" | "dashboard" | "exceptions">> & {
     policies?: ResolvedPolicySet;
     resolveMode?: ModeResolver;
   } = {},
@@ -83,6 +83,7 @@ export function testApp(
     requestTimeoutMs: options.requestTimeoutMs,
     processMetrics: false,
     dashboard: options.dashboard,
+    exceptions: options.exceptions,
   });
   return { app, logs, registry, readiness, policies };
 }
@@ -154,6 +155,8 @@ export interface ReviewOptions {
   subResource?: string;
   /** Replaces `object` (DELETE sends null). */
   object?: KubeObject | null;
+  /** Who sent the request (default alice@example.com, authenticated). */
+  userInfo?: { username?: string; groups?: string[] };
 }
 
 /** An admission.k8s.io/v1 AdmissionReview as the API server sends it. */
@@ -181,7 +184,10 @@ export function reviewOf(object: KubeObject, options: ReviewOptions = {}): Recor
       name: object.metadata?.name,
       namespace: options.namespace ?? object.metadata?.namespace,
       operation: options.operation ?? "CREATE",
-      userInfo: { username: "alice@example.com", groups: ["system:authenticated"] },
+      userInfo: options.userInfo ?? {
+        username: "alice@example.com",
+        groups: ["system:authenticated"],
+      },
       object: options.object === undefined ? object : options.object,
       oldObject: options.oldObject ?? null,
       dryRun: options.dryRun ?? false,

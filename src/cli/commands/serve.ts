@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LevelWithSilent, Logger } from "pino";
 import { parseInterval } from "../../audit/background.js";
 import { DashboardState } from "../../dashboard/state.js";
+import type { ExceptionFeed } from "../../exceptions/index.js";
 import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from "../../server/app.js";
 import { createLogger } from "../../server/logger.js";
 import {
@@ -37,6 +38,7 @@ interface ServeFlags {
   namespace?: string;
   service: string;
   backgroundAudit?: number;
+  watchExceptions?: boolean;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -159,6 +161,19 @@ async function backgroundAudit(intervalMs: number, dashboard: DashboardState): P
     });
 }
 
+/** The cluster's PolicyExceptions, listed and watched (docs/exceptions.md). */
+async function exceptionFeed(): Promise<ExceptionFeed> {
+  const [{ clusterExceptionFeed }, { loadKubeConfig }] = await Promise.all([
+    import("../../cluster/exceptions.js"),
+    import("../../cluster/audit-connect.js"),
+  ]);
+  try {
+    return clusterExceptionFeed(loadKubeConfig());
+  } catch (error) {
+    throw new InputError("--watch-exceptions", (error as Error).message);
+  }
+}
+
 function interval(value: string): number {
   try {
     return parseInterval(value);
@@ -232,6 +247,10 @@ export function register(program: Command): void {
       "audit the cluster every interval (30s, 10m, 1h), write PolicyReports and serve the read-only dashboard at /dashboard/; off by default",
       interval,
     )
+    .option(
+      "--watch-exceptions",
+      "list and watch PolicyException objects (tollgate.dev/v1alpha1) in the cluster and honour them; a bad one is logged and ignored",
+    )
     .action(async (flags: ServeFlags, command: Command) => {
       const io = ioOf(command);
       if (Boolean(flags.cert) !== Boolean(flags.key)) {
@@ -258,8 +277,10 @@ export function register(program: Command): void {
           flags.backgroundAudit && dashboard
             ? [await backgroundAudit(flags.backgroundAudit, dashboard)]
             : [];
+        const exceptions = flags.watchExceptions ? await exceptionFeed() : undefined;
         server = await startServer({
           tls,
+          exceptions,
           config: flags.config,
           host: flags.host,
           port: flags.port,
