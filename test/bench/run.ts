@@ -1,4 +1,4 @@
-// npm run bench [-- --json FILE] [--quick] [--profile] [--skip-server]
+// npm run bench [-- --json FILE] [--quick] [--profile] [--skip-server] [--limit-only] [--rounds N]
 //
 // Builds what is needed (Tollgate's dist/, OPA into test/bench/.run/bin),
 // checks that Tollgate and the Rego peer give the same verdicts on every
@@ -6,9 +6,12 @@
 //   1. the engines: Tollgate's evaluate() (tinybench) and `opa bench`;
 //   2. the HTTPS servers: `tollgate serve` (whole default set, then the seven
 //      checks of the Rego peer) and `opa run --server`, each pinned to one
-//      core, driven by autocannon pinned to the other.
+//      core, driven by autocannon pinned to the other;
+//   3. the limit: Tollgate against a bare node:https server (limit.ts), on the
+//      case mix, the example AdmissionReview and a compliant Deployment.
 // Prints a table; with --json FILE writes every figure. See docs/benchmarks.md.
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -21,7 +24,9 @@ import { ensureOpa, goBinary, pinnedOpaVersion, RUN_DIR, relative } from "./lib/
 import { benchOpaEngine, type OpaEngineFigures } from "./lib/opa-bench.js";
 import { loadPolicySets, writePolicySetFile } from "./lib/policysets.js";
 import { run, stopAll, stopChildrenOnExit } from "./lib/processes.js";
+import { fmt, table } from "./lib/table.js";
 import { checkEngineVerdicts, checkRegoParameters } from "./lib/verdicts.js";
+import { benchLimit, formatLimitFigures, type LimitFigures, limitWorkloads } from "./limit.js";
 import {
   benchServer,
   type ServerFigures,
@@ -153,17 +158,85 @@ function pickServer(f: ServerFigures) {
   };
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows
-    .map((r, index) => {
-      const line = r.map((cell, i) =>
-        i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0),
-      );
-      const text = line.join("  ");
-      return index === 0 ? `${text}\n${"-".repeat(text.length)}` : text;
-    })
-    .join("\n");
+function serverSettings(quick: boolean, profileDir: string | undefined): ServerSettings {
+  return {
+    serverCore: SERVER_CORE,
+    loadCore: LOAD_CORE,
+    warmupSec: quick ? 2 : 5,
+    maxDurationSec: quick ? 3 : 10,
+    maxConnections: MAX_CONNECTIONS,
+    rate: 1_000,
+    rateDurationSec: quick ? 3 : 10,
+    rateConnections: RATE_CONNECTIONS,
+    profileDir,
+  };
+}
+
+function pickLimit(f: LimitFigures) {
+  return {
+    workload: f.workload,
+    label: f.label,
+    rounds: f.rounds,
+    bare: pickServer(f.bare),
+    tollgate: pickServer(f.tollgate),
+    fractionOfBare: {
+      rps: round(f.fraction.rps, 3),
+      p50: round(f.fraction.p50, 2),
+      p99: round(f.fraction.p99, 2),
+      cpuUsPerRequest: round(f.fraction.cpuUsPerRequest, 2),
+    },
+  };
+}
+
+/** The 1-, 5- and 15-minute load averages, two decimals. */
+const loadAverage = () => loadavg().map((l) => round(l, 2));
+
+function writeJson(file: string | undefined, results: unknown): void {
+  if (!file) return;
+  const path = resolve(process.env.INIT_CWD ?? process.cwd(), file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${relative(path)}`);
+}
+
+/**
+ * `--limit-only`: Tollgate against the bare server and nothing else (no OPA,
+ * no engine benchmark), for measuring changes to the server quickly.
+ */
+async function limitOnlyMain(options: {
+  json: string | undefined;
+  quick: boolean;
+  rounds: number;
+  profileDir: string | undefined;
+}): Promise<void> {
+  await ensureTollgateBuilt();
+  const cases = loadCases();
+  const tls = await writeCertificates();
+  const loadBefore = loadAverage();
+  const otherLoad = watchOtherLoad();
+  const limit = await benchLimit(limitWorkloads(cases), options.rounds, {
+    tls,
+    cases,
+    opaBinary: "",
+    sevenConfigFile: "",
+    settings: serverSettings(options.quick, options.profileDir),
+    log,
+    ticksPerSecond: ticksPerSecond(),
+  });
+  const others = otherLoad.stop();
+  const loadAfter = loadAverage();
+  process.stdout.write(`\n${formatLimitFigures(limit)}\n`);
+  process.stdout.write(
+    `\nload average before ${loadBefore.join(" ")}, after ${loadAfter.join(" ")}; ` +
+      `other processes used ${others.percentOfMachine}% of the machine while measuring; ` +
+      `wall time ${round((Date.now() - started) / 1000)}s\n`,
+  );
+  writeJson(options.json, {
+    date: new Date().toISOString(),
+    command: `npm run bench -- --limit-only --rounds ${options.rounds}${options.quick ? " --quick" : ""}`,
+    machine: { ...machineInfo(goBinary(), undefined), loadBefore, loadAfter, otherLoad: others },
+    limit: limit.map(pickLimit),
+  });
 }
 
 async function main(): Promise<void> {
@@ -174,13 +247,21 @@ async function main(): Promise<void> {
       profile: { type: "boolean", default: false },
       "skip-server": { type: "boolean", default: false },
       "quiet-wait": { type: "string", default: "60" },
+      "limit-only": { type: "boolean", default: false },
+      rounds: { type: "string", default: "1" },
     },
   });
+  const rounds = Math.max(1, Number(values.rounds) || 1);
   stopChildrenOnExit();
   mkdirSync(RUN_DIR, { recursive: true });
   const quick = values.quick ?? false;
   const profileDir = values.profile ? `${RUN_DIR}profiles` : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  if (values["limit-only"]) {
+    await limitOnlyMain({ json: values.json, quick, rounds, profileDir });
+    return;
+  }
+  const loadBefore = loadAverage();
 
   // 1. Build.
   await ensureTollgateBuilt();
@@ -218,31 +299,24 @@ async function main(): Promise<void> {
 
   // 5. Servers.
   const servers: Partial<Record<ServerTarget, ServerRun>> = {};
+  let limit: LimitFigures[] = [];
   if (!values["skip-server"]) {
     const tls = await writeCertificates();
-    const settings: ServerSettings = {
-      serverCore: SERVER_CORE,
-      loadCore: LOAD_CORE,
-      warmupSec: quick ? 2 : 5,
-      maxDurationSec: quick ? 3 : 10,
-      maxConnections: MAX_CONNECTIONS,
-      rate: 1_000,
-      rateDurationSec: quick ? 3 : 10,
-      rateConnections: RATE_CONNECTIONS,
-      profileDir,
+    const context = {
+      tls,
+      cases,
+      opaBinary: opa,
+      sevenConfigFile,
+      settings: serverSettings(quick, profileDir),
+      log,
+      ticksPerSecond: ticksPerSecond(),
     };
     for (const target of ["tollgate", "tollgate-seven", "opa"] as const) {
       log(`server: ${TARGET_LABELS[target]}`);
-      servers[target] = await benchServer(target, {
-        tls,
-        cases,
-        opaBinary: opa,
-        sevenConfigFile,
-        settings,
-        log,
-        ticksPerSecond: ticksPerSecond(),
-      });
+      servers[target] = await benchServer(target, context);
     }
+    // 6. The limit: Tollgate against a bare node:https server.
+    limit = await benchLimit(limitWorkloads(cases), rounds, context);
     // The same verdict from every server on every case.
     const disagreements = cases
       .filter((c) => {
@@ -255,8 +329,9 @@ async function main(): Promise<void> {
     }
   }
 
-  // 6. Report.
+  // 7. Report.
   const others = otherLoad.stop();
+  const loadAfter = loadAverage();
   const wallTimeSec = round((Date.now() - started) / 1000);
   const machine = machineInfo(goBinary(), opa);
   const headline = (r: Record<string, EngineFigures | OpaEngineFigures>) => {
@@ -279,6 +354,8 @@ async function main(): Promise<void> {
     machine: {
       ...machine,
       busyBeforePercent: quiet.busyPercent,
+      loadBefore,
+      loadAfter,
       otherLoad: others,
     },
     settings: {
@@ -319,6 +396,7 @@ async function main(): Promise<void> {
       serverSevenChecks: ratio(tg7?.rps, op?.rps),
       p99: ratio(op?.p99Ms, tg?.p99Ms),
     },
+    limit: limit.map(pickLimit),
     hostileInputs: hostile,
     verdicts: {
       equal: true,
@@ -329,10 +407,6 @@ async function main(): Promise<void> {
   };
 
   // Readable summary.
-  const fmt = (n: number | undefined, digits = 0) =>
-    n === undefined || Number.isNaN(n)
-      ? "–"
-      : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const engineRows = [
     [
       "engine (evals/s, mean µs, p99 µs)",
@@ -394,20 +468,17 @@ async function main(): Promise<void> {
     line("load generator CPU at max (%)", (f) => f.loadGeneratorCpuPercent, 0, "lower");
     process.stdout.write(`\n${table(rows)}\n`);
   }
+  if (limit.length > 0) process.stdout.write(`\n${formatLimitFigures(limit)}\n`);
   process.stdout.write(
     `\nratio = Tollgate (whole default set: ${sets.full.set.policies.length} of ${sets.declarations.length} policies, the rest off by default) over OPA (seven checks); ` +
       `verdicts equal on ${verdicts.cases} cases and ${verdicts.registryPairs} image/registry pairs.\n` +
       `${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.go}, OPA ${results.opa.version}; ` +
+      `load average before ${loadBefore.join(" ")}, after ${loadAfter.join(" ")}; ` +
       `other processes used ${others.percentOfMachine}% of the machine while measuring` +
       `${others.top.length > 0 ? ` (${others.top.map((o) => `${o.name} ${o.cpuSec}s`).join(", ")})` : ""}; ` +
       `wall time ${wallTimeSec}s\n`,
   );
-  if (values.json) {
-    const file = resolve(process.env.INIT_CWD ?? process.cwd(), values.json);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    log(`wrote ${relative(file)}`);
-  }
+  writeJson(values.json, results);
   if (profileDir)
     log(`CPU profiles in ${relative(profileDir)} (summarise with test/bench/profile.ts)`);
 }

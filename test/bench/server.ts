@@ -18,14 +18,34 @@ import type { LoadConfig, LoadResult } from "./loadgen.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const LOADGEN = fileURLToPath(new URL("loadgen.ts", import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL("bare-server.ts", import.meta.url));
 
-export type ServerTarget = "tollgate" | "tollgate-seven" | "opa";
+export type ServerTarget = "tollgate" | "tollgate-seven" | "opa" | "bare";
 
 export const TARGET_LABELS: Record<ServerTarget, string> = {
   tollgate: "Tollgate, whole default set",
   "tollgate-seven": "Tollgate, seven checks",
   opa: "OPA, seven checks in Rego",
+  bare: "bare node:https (parse, admit)",
 };
+
+/** One request body of a load, and the Tollgate endpoint it goes to. */
+export interface LoadRequest {
+  name: string;
+  endpoint: "validate" | "mutate";
+  body: string;
+}
+
+/** The load mix of the headline: every case with `load: true`, round robin. */
+export function caseLoad(cases: readonly BenchCase[]): LoadRequest[] {
+  return cases
+    .filter((c) => c.load)
+    .map((c) => ({
+      name: c.name,
+      endpoint: c.endpoint,
+      body: JSON.stringify(admissionReview(c.object, uidOf(c.name))),
+    }));
+}
 
 export interface ServerSettings {
   /** Cores: the server gets `serverCore`, the load generator `loadCore`. */
@@ -101,6 +121,10 @@ export interface ServerContext {
   ticksPerSecond: number;
   /** Called with the server's pid once it is ready (for extra sampling). */
   onReady?: (pid: number) => void;
+  /** What the load sends; the cases marked `load` by default. */
+  load?: LoadRequest[];
+  /** Names the run's files (logs, load configs) apart from other runs of the target. */
+  runName?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -155,8 +179,9 @@ function post(
 }
 
 /** Where each case goes on each target. */
-function pathOf(target: ServerTarget, c: BenchCase): string {
+function pathOf(target: ServerTarget, c: { endpoint: "validate" | "mutate" }): string {
   if (target === "opa") return "/";
+  if (target === "bare") return "/validate";
   if (target === "tollgate-seven") return "/validate?mode=enforce";
   return `/${c.endpoint}?mode=enforce`;
 }
@@ -164,7 +189,7 @@ function pathOf(target: ServerTarget, c: BenchCase): string {
 function startServer(target: ServerTarget, port: number, context: ServerContext): Started {
   const { tls, settings } = context;
   mkdirSync(`${RUN_DIR}logs`, { recursive: true });
-  const logFile = `${RUN_DIR}logs/${target}.log`;
+  const logFile = `${RUN_DIR}logs/${context.runName ?? target}.log`;
   const out = openSync(logFile, "w");
   const pin = ["-c", String(settings.serverCore)];
   try {
@@ -191,12 +216,28 @@ function startServer(target: ServerTarget, port: number, context: ServerContext)
         { stdio: ["ignore", out, "pipe"] },
       );
     }
+    if (target === "bare") {
+      return start(
+        "taskset",
+        [
+          ...pin,
+          process.execPath,
+          "--import",
+          "tsx",
+          BARE_SERVER,
+          String(port),
+          tls.certFile,
+          tls.keyFile,
+        ],
+        { cwd: ROOT, stdio: ["ignore", out, "pipe"] },
+      );
+    }
     const profile = settings.profileDir
       ? [
           "--cpu-prof",
           "--cpu-prof-dir",
           settings.profileDir,
-          `--cpu-prof-name=${target}.cpuprofile`,
+          `--cpu-prof-name=${context.runName ?? target}.cpuprofile`,
         ]
       : [];
     return start(
@@ -282,6 +323,13 @@ async function checkVerdicts(
     const patched = typeof response.patch === "string";
     const warnings = Array.isArray(response.warnings) ? response.warnings.length : 0;
     verdicts[c.name] = { allowed: response.allowed, patched, warnings };
+    // The bare server admits everything; it only has to echo the uid.
+    if (target === "bare") {
+      if ((response as { uid?: unknown }).uid !== uidOf(c.name)) {
+        problems.push(`${c.name}: the bare server did not answer with the request's uid`);
+      }
+      continue;
+    }
     const allowedExpected = c.expect !== "denied";
     if (response.allowed !== allowedExpected) {
       problems.push(`${c.name}: ${response.allowed ? "allowed" : "denied"}, expected ${c.expect}`);
@@ -372,23 +420,19 @@ export async function benchServer(
   const { settings, log } = context;
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
+  const name = context.runName ?? target;
   const server = startServer(target, port, context);
   try {
     await waitReady(target, port, server, context.tls.ca);
     context.onReady?.(server.pid);
     const verdicts = await checkVerdicts(target, port, context);
-    log(`  ${target}: verdicts on ${Object.keys(verdicts).length} cases as expected`);
+    log(`  ${name}: verdicts on ${Object.keys(verdicts).length} cases as expected`);
 
-    const requestsFile = `${RUN_DIR}requests-${target}.json`;
-    const load = context.cases.filter((c) => c.load);
+    const requestsFile = `${RUN_DIR}requests-${name}.json`;
+    const load = context.load ?? caseLoad(context.cases);
     writeFileSync(
       requestsFile,
-      JSON.stringify(
-        load.map((c) => ({
-          path: pathOf(target, c),
-          body: JSON.stringify(admissionReview(c.object, uidOf(c.name))),
-        })),
-      ),
+      JSON.stringify(load.map((r) => ({ path: pathOf(target, r), body: r.body }))),
     );
     const base = { url, requestsFile };
 
@@ -399,19 +443,19 @@ export async function benchServer(
       connections: settings.rateConnections,
       overallRate: settings.rate,
     };
-    log(`  ${target}: warm-up, ${settings.rate}/s for ${settings.warmupSec}s`);
+    log(`  ${name}: warm-up, ${settings.rate}/s for ${settings.warmupSec}s`);
     await loadgen(
-      `${target}-warmup`,
+      `${name}-warmup`,
       { ...atRate, durationSec: settings.warmupSec },
       server.pid,
       context,
     );
 
     log(
-      `  ${target}: ${settings.rate}/s for ${settings.rateDurationSec}s, ${settings.rateConnections} connections`,
+      `  ${name}: ${settings.rate}/s for ${settings.rateDurationSec}s, ${settings.rateConnections} connections`,
     );
     const rate = await loadgen(
-      `${target}-rate`,
+      `${name}-rate`,
       { ...atRate, durationSec: settings.rateDurationSec },
       server.pid,
       context,
@@ -419,10 +463,10 @@ export async function benchServer(
     const memoryAtRate = memoryOf(server.pid);
 
     log(
-      `  ${target}: maximum throughput, ${settings.maxConnections} connections, ${settings.maxDurationSec}s`,
+      `  ${name}: maximum throughput, ${settings.maxConnections} connections, ${settings.maxDurationSec}s`,
     );
     const max = await loadgen(
-      `${target}-max`,
+      `${name}-max`,
       { ...base, connections: settings.maxConnections, durationSec: settings.maxDurationSec },
       server.pid,
       context,
@@ -450,7 +494,7 @@ export async function benchServer(
     };
     if (figures.non2xx > 0 || figures.errors > 0) {
       throw new Error(
-        `${target}: ${figures.non2xx} non-2xx answers and ${figures.errors} errors under load; see ${relative(`${RUN_DIR}logs/${target}.log`)}`,
+        `${name}: ${figures.non2xx} non-2xx answers and ${figures.errors} errors under load; see ${relative(`${RUN_DIR}logs/${name}.log`)}`,
       );
     }
     return { figures, verdicts };
