@@ -7,6 +7,7 @@ import {
 } from "../admission-policies.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, isKnownError } from "../errors.js";
+import { exceptionSourceOf, loadExceptions } from "../exceptions.js";
 import { FORMATS, type Format, REPORTERS, type Reporter } from "../formats/index.js";
 import { type InputProblem, manifestsOf, readInputs, reportProblems } from "../inputs.js";
 import { COLOR_CHOICES, type ColorChoice, colorFor, listOption } from "../options.js";
@@ -28,6 +29,8 @@ export interface TestOptions {
   ignoreUnknown?: boolean | undefined;
   /** Directories (or files) of ValidatingAdmissionPolicies, Bindings and params to apply too. */
   policies?: readonly string[] | undefined;
+  /** Files or directories of PolicyExceptions to honour, as the webhook's watch would. */
+  exceptions?: readonly string[] | undefined;
   /** `--policy`: only these policies run. */
   only?: readonly string[] | undefined;
   /** `--skip`: these policies never run. */
@@ -73,11 +76,17 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
     const read = await readInputs(options.inputs, io);
     const found = manifestsOf(read.files);
     const vaps = await loadAdmissionPolicies(found.objects, options.policies ?? [], io);
+    const held = await loadExceptions(options.exceptions ?? [], options.namespace, io);
+    const exceptions = exceptionSourceOf(held.exceptions, resolved.settings, Date.now());
 
     for (const manifest of found.objects) {
       if (isVapObject(manifest.object)) continue;
       const input = admissionInputFor(manifest.object, options.namespace);
-      const verdict = evaluate(input, resolved.set, { mode: "enforce", phase: "both" });
+      const verdict = evaluate(input, resolved.set, {
+        mode: "enforce",
+        phase: "both",
+        exceptions,
+      });
       let result: ResourceResult = {
         resource: resourceFor(manifest.object, options.namespace),
         source: {
@@ -104,7 +113,8 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
       reporter.add(result);
       if (!isAllowed(result) || (options.failOn === "warn" && isWarned(result))) failOn = true;
     }
-    counted = reportProblems([...read.problems, ...found.problems, ...vaps.problems], io, {
+    const problems = [...read.problems, ...found.problems, ...vaps.problems, ...held.problems];
+    counted = reportProblems(problems, io, {
       ignoreUnknown: options.ignoreUnknown === true,
       quiet: options.quiet === true,
     });
@@ -126,6 +136,7 @@ interface TestFlags {
   namespace?: string | undefined;
   ignoreUnknown?: boolean;
   policies?: string[];
+  exceptions?: string[];
   policy?: string[];
   skip?: string[];
   minSeverity?: Severity;
@@ -156,6 +167,11 @@ export function register(program: Command): void {
     .option(
       "--policies <path>",
       "ValidatingAdmissionPolicies, Bindings and params objects to apply as well (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--exceptions <path>",
+      "PolicyException file or directory to honour, as the webhook's watch would (repeatable); a bad one is reported (exit 2) and the others still apply",
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .addOption(

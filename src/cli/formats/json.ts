@@ -19,8 +19,16 @@ export interface JsonResult {
   allowed: boolean;
   /** Why no policy was looked at (then `policies` is empty); absent when they were. */
   skipped?: RequestSkipReason;
-  /** What became of each policy, in the engine's order. */
-  policies: { policy: string; status: PolicyStatus; reason?: SkipReason }[];
+  /**
+   * What became of each policy, in the engine's order; `exceptions` names the
+   * PolicyExceptions (`namespace/name`) that covered its findings, when any did.
+   */
+  policies: {
+    policy: string;
+    status: PolicyStatus;
+    reason?: SkipReason;
+    exceptions?: string[];
+  }[];
   violations: {
     policy: string;
     title: string;
@@ -75,9 +83,17 @@ export function toJsonResult(result: ResourceResult): JsonResult {
     },
     allowed: isAllowed(result),
     ...(verdict.skipped !== undefined ? { skipped: verdict.skipped } : {}),
-    policies: verdict.results.map(({ policy, status, reason }) =>
-      reason === undefined ? { policy, status } : { policy, status, reason },
-    ),
+    policies: verdict.results.map(({ policy, status, reason, excepted }) => {
+      const exceptions = [
+        ...new Set(excepted.map((v) => `${v.exception.namespace}/${v.exception.name}`)),
+      ];
+      return {
+        policy,
+        status,
+        ...(reason === undefined ? {} : { reason }),
+        ...(exceptions.length > 0 ? { exceptions } : {}),
+      };
+    }),
     violations: verdict.violations.map((v) => ({
       policy: v.policy,
       title: v.title,
