@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
 import { type ExceptedViolation, NAMESPACE_MODES, type NamespaceMode } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import {
@@ -9,6 +10,7 @@ import {
   parseAdmissionReview,
 } from "./admission.js";
 import { type Decision, type DecisionContext, decide, type WebhookPhase } from "./decide.js";
+import { unredactedTwin } from "./logger.js";
 import { countExceptions, countViolations, kindLabel } from "./metrics.js";
 import { guardModeLabel } from "./mode-label.js";
 import { allowReview, unevaluatedReview } from "./response.js";
@@ -114,6 +116,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
   // Only JSON is an AdmissionReview; without this, text/plain would be parsed too.
   app.removeContentTypeParser("text/plain");
   const { metrics } = app.tollgate;
+  const decisionLog = unredactedTwin(app.log as Logger);
 
   /** One endpoint: parse, decide with `decideWith`, count, log, answer. */
   const handle = (phase: Endpoint, decideWith: Decider) =>
@@ -153,8 +156,9 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
         countExceptions(metrics, verdict.excepted);
         for (const policy of verdict.mutatedBy) metrics.mutations.inc({ policy });
       }
-      request.log.info(
+      decisionLog.info(
         {
+          reqId: request.id,
           uid: review.uid,
           phase,
           kind: review.kind.kind,
