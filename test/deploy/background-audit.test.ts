@@ -59,3 +59,68 @@ describe("overlays/cluster-wide-audit", () => {
     expect(deployment.spec.template.spec.containers[0]?.args).toContain("--background-audit=1h");
   });
 });
+
+interface NamedRule extends Rule {
+  resourceNames?: string[];
+}
+
+describe.each(["overlays/cluster-wide-audit", "overlays/cert-manager-audit"])(
+  "%s: leader election",
+  (dir) => {
+    const objects = render(dir);
+
+    it("may create Leases in Tollgate's namespace and read and renew only tollgate-audit", () => {
+      const role = find(objects, "Role", "tollgate-audit-lease") as KubeObject & {
+        rules: NamedRule[];
+      };
+      expect(role.metadata?.namespace).toBe("tollgate-system");
+      expect(role.rules).toEqual([
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+        {
+          apiGroups: ["coordination.k8s.io"],
+          resources: ["leases"],
+          resourceNames: ["tollgate-audit"],
+          verbs: ["get", "update"],
+        },
+      ]);
+      const binding = find(objects, "RoleBinding", "tollgate-audit-lease") as KubeObject & {
+        roleRef: { kind: string; name: string };
+        subjects: { name: string; namespace: string }[];
+      };
+      expect(binding.roleRef).toMatchObject({ kind: "Role", name: "tollgate-audit-lease" });
+      expect(binding.subjects).toEqual([
+        expect.objectContaining({ name: "tollgate", namespace: "tollgate-system" }),
+      ]);
+    });
+
+    it("mounts the service account token and passes --background-audit", () => {
+      const deployment = find(objects, "Deployment", "tollgate") as KubeObject & {
+        spec: {
+          template: {
+            spec: { automountServiceAccountToken: boolean; containers: { args: string[] }[] };
+          };
+        };
+      };
+      const { spec } = deployment.spec.template;
+      expect(spec.automountServiceAccountToken).toBe(true);
+      expect(spec.containers[0]?.args).toContain("--background-audit=1h");
+    });
+  },
+);
+
+describe("overlays/cert-manager-audit", () => {
+  const objects = render("overlays/cert-manager-audit");
+
+  it("serves cert-manager's certificate and has no RBAC for self-managed certificates", () => {
+    const deployment = find(objects, "Deployment", "tollgate") as KubeObject & {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    const args = deployment.spec.template.spec.containers[0]?.args ?? [];
+    expect(args).toEqual(expect.arrayContaining(["--cert=/certs/tls.crt", "--key=/certs/tls.key"]));
+    expect(args).not.toContain("--manage-certs");
+    const names = objects.map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(names).not.toContain("Role/tollgate-certificates");
+    expect(names).not.toContain("ClusterRole/tollgate-ca-injection");
+    expect(names).toContain("Certificate/tollgate-serving");
+  });
+});

@@ -19,9 +19,6 @@ app.kubernetes.io/part-of: tollgate
 
 {{/* Values that do not combine fail the install with a clear message. */}}
 {{- define "tollgate.validate" -}}
-{{- if and .Values.backgroundAudit.enabled (eq .Values.certificates.source "cert-manager") }}
-{{- fail "backgroundAudit.enabled=true does not combine with certificates.source=cert-manager yet (the audit needs the service account token that cert-manager mode turns off; see docs/audit.md)" }}
-{{- end }}
 {{- end }}
 
 {{/*

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { relative } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LevelWithSilent, Logger } from "pino";
@@ -139,27 +140,63 @@ async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<T
  * Runs `tollgate audit --write-reports` on a schedule inside the webhook,
  * showing each run on the read-only dashboard at /dashboard/.
  */
-async function backgroundAudit(intervalMs: number, dashboard: DashboardState): Promise<Companion> {
-  const [{ startBackgroundAudit }, { kubeAuditAdapters }, { loadKubeConfig }, { feedDashboard }] =
-    await Promise.all([
-      import("../../audit/background.js"),
-      import("../../cluster/audit-reports.js"),
-      import("../../cluster/audit-connect.js"),
-      import("../../dashboard/background.js"),
-    ]);
-  const adapters = kubeAuditAdapters(loadKubeConfig());
+async function backgroundAudit(
+  intervalMs: number,
+  dashboard: DashboardState,
+  namespace: string | undefined,
+): Promise<Companion> {
+  const [
+    { startBackgroundAudit },
+    { kubeAuditAdapters },
+    { loadKubeConfig },
+    { feedDashboard },
+    { inClusterNamespace },
+    { whileLeading },
+    { AUDIT_LEASE_NAME, kubeLeaseStore },
+  ] = await Promise.all([
+    import("../../audit/background.js"),
+    import("../../cluster/audit-reports.js"),
+    import("../../cluster/audit-connect.js"),
+    import("../../dashboard/background.js"),
+    import("../../cluster/certificates.js"),
+    import("../../cluster/leader-election.js"),
+    import("../../cluster/leader-election-kube.js"),
+  ]);
+  const kc = loadKubeConfig();
+  const adapters = kubeAuditAdapters(kc);
   const feed = feedDashboard(dashboard);
-  return ({ policies, registry, logger }) =>
-    startBackgroundAudit({
-      ...adapters,
-      policies,
-      intervalMs,
-      registry,
+  const leaseNamespace = namespace ?? inClusterNamespace();
+  return ({ policies, registry, logger }) => {
+    const start = (initialDelayMs?: number) =>
+      startBackgroundAudit({
+        ...adapters,
+        policies,
+        intervalMs,
+        registry,
+        logger,
+        initialDelayMs,
+        onFinding: feed.onFinding,
+        onRunFinished: feed.onRunFinished,
+      });
+    if (!leaseNamespace) {
+      logger.warn(
+        {},
+        "background audit without leader election: no namespace for its Lease (pass --namespace or set POD_NAMESPACE); every replica audits",
+      );
+      return start();
+    }
+    // Of several replicas, only the holder of the Lease audits and writes
+    // PolicyReports; a new holder audits at once rather than an interval later.
+    return whileLeading(() => start(LEADER_FIRST_RUN_DELAY_MS), {
+      store: kubeLeaseStore(kc, leaseNamespace, AUDIT_LEASE_NAME),
+      identity: hostname(),
       logger,
-      onFinding: feed.onFinding,
-      onRunFinished: feed.onRunFinished,
     });
+  };
 }
+
+/** How soon a replica that has just become the audit's leader runs its first audit. */
+const LEADER_FIRST_RUN_DELAY_MS = 2_000;
 
 /** The cluster's PolicyExceptions, listed and watched (docs/exceptions.md). */
 async function exceptionFeed(): Promise<ExceptionFeed> {
@@ -239,7 +276,7 @@ export function register(program: Command): void {
     )
     .option(
       "--namespace <namespace>",
-      "with --manage-certs: Tollgate's namespace (default: POD_NAMESPACE, else the service account's)",
+      "Tollgate's namespace, for --manage-certs and the background audit's Lease (default: POD_NAMESPACE, else the service account's)",
     )
     .option("--service <name>", "with --manage-certs: the Service the API server calls", "tollgate")
     .option(
@@ -275,7 +312,7 @@ export function register(program: Command): void {
           : undefined;
         const companions =
           flags.backgroundAudit && dashboard
-            ? [await backgroundAudit(flags.backgroundAudit, dashboard)]
+            ? [await backgroundAudit(flags.backgroundAudit, dashboard, flags.namespace)]
             : [];
         const exceptions = flags.watchExceptions ? await exceptionFeed() : undefined;
         server = await startServer({
