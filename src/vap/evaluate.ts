@@ -1,7 +1,7 @@
 // Evaluates the ValidatingAdmissionPolicies of a VapSet against one object, as
 // the API server would on CREATE: match, params, matchConditions, variables,
 // validations, failurePolicy and the binding's validationActions.
-import { type CelProgram, type CelResult, describeCel, toCel } from "../cel/index.js";
+import { runValidations, toCel } from "../cel/index.js";
 import { groupVersionKindOf, type KubeObject, selectorMatches } from "../engine/index.js";
 import { matchesResources, type RequestFacts, resourceOfKind } from "./match.js";
 import type { CompiledVap, VapBinding, VapDecision, VapSet } from "./types.js";
@@ -106,72 +106,21 @@ function paramsFor(
   });
 }
 
-/** `variables.x` is computed on first use, as the API server does, so an unused failing one does not matter. */
-function withVariables(
-  policy: CompiledVap,
-  base: Record<string, unknown>,
-): Record<string, unknown> {
-  const variables: Record<string, unknown> = {};
-  const activation = { ...base, variables };
-  for (const { name, expression } of policy.variables) {
-    let cached: CelResult | undefined;
-    Object.defineProperty(variables, name, {
-      enumerable: true,
-      get() {
-        cached ??= expression.run(activation);
-        if (!cached.ok) throw new Error(`variable ${name}: ${cached.error}`);
-        return cached.value;
-      },
-    });
-  }
-  return activation;
-}
-
-function errorMessage(program: CelProgram, error: string): string {
-  return `expression '${program.expression}' resulted in error: ${error}`;
-}
-
 /** Failures of one binding and one params object, before validationActions apply. */
 function validate(
   policy: CompiledVap,
   activation: Record<string, unknown>,
 ): { message: string; reason: string }[] {
-  const failures: { message: string; reason: string }[] = [];
-  let undecided: string | undefined;
-  for (const condition of policy.matchConditions) {
-    const result = condition.expression.run(activation);
-    if (result.ok && result.value === false) return [];
-    if (!result.ok) undecided ??= errorMessage(condition.expression, result.error);
+  const outcome = runValidations(policy, activation);
+  const fail = policy.failurePolicy === "Fail";
+  switch (outcome.kind) {
+    case "not-matched":
+      return [];
+    case "undecided":
+      return fail ? [{ message: outcome.error, reason: "Invalid" }] : [];
+    case "checked":
+      return outcome.failures.filter((f) => fail || !f.error);
   }
-  if (undecided !== undefined) {
-    return policy.failurePolicy === "Fail" ? [{ message: undecided, reason: "Invalid" }] : [];
-  }
-  for (const v of policy.validations) {
-    const result = v.expression.run(activation);
-    if (!result.ok) {
-      if (policy.failurePolicy === "Fail") {
-        failures.push({ message: errorMessage(v.expression, result.error), reason: "Invalid" });
-      }
-      continue;
-    }
-    if (result.value === true) continue;
-    failures.push({ message: messageOf(v, activation), reason: v.reason });
-  }
-  return failures;
-}
-
-function messageOf(
-  v: CompiledVap["validations"][number],
-  activation: Record<string, unknown>,
-): string {
-  if (v.messageExpression) {
-    const result = v.messageExpression.run(activation);
-    if (result.ok) {
-      const text = describeCel(result.value);
-      if (text.trim() !== "" && !text.includes("\n")) return text;
-    }
-  }
-  return v.message ?? `failed expression: ${v.expression.expression}`;
 }
 
 function decide(set: VapSet, binding: VapBinding, context: Context): VapDecision[] {
@@ -188,8 +137,8 @@ function decide(set: VapSet, binding: VapBinding, context: Context): VapDecision
     reason,
   });
   if (!policy.paramKind) {
-    return validate(policy, withVariables(policy, { ...context.activation, params: null })).map(
-      (f) => decision(f.message, f.reason),
+    return validate(policy, { ...context.activation, params: null }).map((f) =>
+      decision(f.message, f.reason),
     );
   }
   // A binding without paramRef validates with null params, as the API server does.
@@ -202,8 +151,8 @@ function decide(set: VapSet, binding: VapBinding, context: Context): VapDecision
     return [{ ...decision(message, "Invalid"), actions: ["Deny"] }];
   }
   return params.flatMap((param) =>
-    validate(policy, withVariables(policy, { ...context.activation, params: toCel(param) })).map(
-      (f) => decision(f.message, f.reason),
+    validate(policy, { ...context.activation, params: toCel(param) }).map((f) =>
+      decision(f.message, f.reason),
     ),
   );
 }

@@ -3,7 +3,13 @@
 // where it is; the others still run.
 import type { Environment } from "@marcbachmann/cel-js";
 import { z } from "zod";
-import { CelCompileError, type CelOrigin, compileCel, createCelEnvironment } from "../cel/index.js";
+import {
+  CelCompileError,
+  type CelOrigin,
+  compileCel,
+  compileValidations,
+  createCelEnvironment,
+} from "../cel/index.js";
 import type { KubeObject } from "../engine/index.js";
 import { fieldOf } from "../policyset/errors.js";
 import {
@@ -129,36 +135,19 @@ function compilePolicy(env: Environment, object: KubeObject, where: string): Com
     policy: metadata.name,
     field: `spec.${field}`,
   });
-  const compile = (expression: string, field: string, expected: "bool" | "string" | "any") =>
-    compileCel(env, expression, origin(field), expected);
   return {
     name: metadata.name,
     source: where,
     paramKind: spec.paramKind,
     match: toMatch(spec.matchConstraints),
     failurePolicy: spec.failurePolicy,
-    matchConditions: spec.matchConditions.map((c, i) => ({
-      name: c.name,
-      expression: compile(c.expression, `matchConditions[${i}].expression`, "bool"),
-    })),
-    variables: spec.variables.map((v, i) => ({
-      name: v.name,
-      expression: compile(v.expression, `variables[${i}].expression`, "any"),
-    })),
-    validations: spec.validations.map((v, i) => ({
-      expression: compile(v.expression, `validations[${i}].expression`, "bool"),
-      message: v.message,
-      messageExpression:
-        v.messageExpression === undefined
-          ? undefined
-          : compile(v.messageExpression, `validations[${i}].messageExpression`, "string"),
-      reason: v.reason ?? "Invalid",
-    })),
+    ...compileValidations(env, spec, origin),
     auditAnnotations: spec.auditAnnotations.map((a, i) => ({
       key: a.key,
-      valueExpression: compile(
+      valueExpression: compileCel(
+        env,
         a.valueExpression,
-        `auditAnnotations[${i}].valueExpression`,
+        origin(`auditAnnotations[${i}].valueExpression`),
         "string",
       ),
     })),

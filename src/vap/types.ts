@@ -1,4 +1,4 @@
-import type { CelProgram } from "../cel/index.js";
+import type { CelProgram, CompiledValidations } from "../cel/index.js";
 import type { KubeObject } from "../engine/index.js";
 
 export const VAP_API_VERSION = "admissionregistration.k8s.io/v1";
@@ -26,23 +26,13 @@ export interface MatchResources {
   excludeResourceRules: ResourceRule[];
 }
 
-export interface CompiledValidation {
-  expression: CelProgram;
-  message: string | undefined;
-  messageExpression: CelProgram | undefined;
-  reason: string;
-}
-
 /** A ValidatingAdmissionPolicy with every expression compiled. */
-export interface CompiledVap {
+export interface CompiledVap extends CompiledValidations {
   name: string;
   source: string;
   paramKind: { apiVersion: string; kind: string } | undefined;
   match: MatchResources;
   failurePolicy: "Fail" | "Ignore";
-  matchConditions: { name: string; expression: CelProgram }[];
-  variables: { name: string; expression: CelProgram }[];
-  validations: CompiledValidation[];
   auditAnnotations: { key: string; valueExpression: CelProgram }[];
 }
 
