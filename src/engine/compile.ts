@@ -18,6 +18,8 @@ export interface CompiledPolicy {
    * different shapes, so reading `module[hook]` on the hot path is slow.
    */
   hook: PolicyHook | undefined;
+  /** The module's `applies` (object policies only): whether the policy applies to this object. */
+  applies: ((target: ObjectTarget, params: unknown) => boolean | string) | undefined;
   /** `module.scope`: "pod" hooks get the pod spec, "object" hooks the whole object. */
   scope: PolicyModule["scope"];
   /** `match.workloads: long-running`: skipped for Jobs, CronJobs and the Pods Jobs own. */
@@ -75,6 +77,7 @@ export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPol
     declaration,
     module,
     hook: hook as PolicyHook | undefined,
+    applies: module.scope === "object" ? module.applies : undefined,
     scope: module.scope,
     longRunningOnly: match.workloads === "long-running",
     kinds: new Set(match.kinds),

@@ -155,16 +155,21 @@ function summaryOf(policy: CompiledPolicy, resource: ResourceRef, dropped: numbe
   });
 }
 
-/** One validation's violations, and how many findings image exemptions dropped. */
+/**
+ * One validation's violations, how many findings image exemptions dropped,
+ * and whether any says the policy could not judge the object.
+ */
 function findingsOf(
   policy: CompiledPolicy,
   subject: Subject,
-): { violations: Violation[]; exempted: number } {
+): { violations: Violation[]; exempted: number; error: boolean } {
   const { resource } = subject.target;
   const violations: Violation[] = [];
   let exempted = 0;
   let dropped = 0;
+  let error = false;
   for (const finding of runHook<Finding>(policy, subject)) {
+    if (finding.error) error = true;
     if (finding.container && policy.exemptImage(finding.container.image)) {
       exempted++;
       continue;
@@ -176,7 +181,7 @@ function findingsOf(
     violations.push(toViolation(policy, resource, finding));
   }
   if (dropped > 0) violations.push(summaryOf(policy, resource, dropped));
-  return { violations, exempted };
+  return { violations, exempted, error };
 }
 
 /**
@@ -193,7 +198,7 @@ function exemptsAnyContainer(policy: CompiledPolicy, subject: Subject): boolean 
 
 function result(
   policy: CompiledPolicy,
-  status: "pass" | "fail",
+  status: "pass" | "fail" | "error",
   findings: readonly Violation[] = NONE,
   patch: readonly PatchOperation[] = NONE,
 ): PolicyResult {
@@ -245,7 +250,18 @@ function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
   const subject = currentSubject(progress);
   const reason = hookSkip(policy, subject);
   if (reason) return skipped(policy, reason);
-  const { violations, exempted } = findingsOf(policy, subject);
+  if (policy.applies) {
+    const applies = policy.applies(subject.target, policy.declaration.parameters);
+    if (applies === false) return skipped(policy, "condition-not-matched");
+    if (typeof applies === "string") {
+      const { resource } = subject.target;
+      return result(policy, "error", [
+        toViolation(policy, resource, { message: applies, path: [] }),
+      ]);
+    }
+  }
+  const { violations, exempted, error } = findingsOf(policy, subject);
+  if (error) return result(policy, "error", violations);
   if (violations.length > 0) return result(policy, "fail", violations);
   return exempted > 0 ? skipped(policy, "exempt-image") : result(policy, "pass");
 }
@@ -422,7 +438,9 @@ function verdictOf(mode: Mode, results: PolicyResult[], sameFault: ReadonlySet<s
   for (const r of results) {
     if (matched(r)) evaluated.push(r.policy);
     excepted.push(...r.excepted);
-    if (r.status !== "fail") continue;
+    // An error counts as a violation of the policy's action: a deny policy
+    // that cannot judge an object fails closed, as a VAP with failurePolicy Fail.
+    if (r.status !== "fail" && r.status !== "error") continue;
     found.push(...r.findings);
     // Warn and audit only predict what enforce would patch.
     if (mode === "enforce" && r.patch.length > 0) {

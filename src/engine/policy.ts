@@ -26,6 +26,11 @@ export interface Finding {
   path: Path;
   /** Set for container-level findings so that image exemptions and messages can use it. */
   container?: Pick<ContainerTarget, "name" | "image"> | undefined;
+  /**
+   * The policy could not judge the object (a CEL expression failed or ran out
+   * of its cost budget): the result is `error`, and the message says why.
+   */
+  error?: boolean;
 }
 
 interface PodHooks<P> {
@@ -37,6 +42,13 @@ interface PodHooks<P> {
 
 interface ObjectHooks<P> {
   scope: "object";
+  /**
+   * Narrows the match beyond kinds, operations and namespaces (a CEL
+   * policy's matchConditions): `false` skips the policy for this object
+   * (`condition-not-matched`); a string says why it could not be decided,
+   * which makes the result `error`.
+   */
+  applies?: (target: ObjectTarget, params: P) => boolean | string;
   validate?: (target: ObjectTarget, params: P) => Finding[];
   mutate?: (target: ObjectTarget, params: P) => PatchOperation[];
 }

@@ -16,7 +16,7 @@ export const POLICY_STATUSES = ["pass", "fail", "skip", "excepted", "error"] as 
 export type PolicyStatus = (typeof POLICY_STATUSES)[number];
 
 /**
- * Why a policy was skipped. The first six mean the policy does not match the
+ * Why a policy was skipped. The first seven mean the policy does not match the
  * request; the others that it matched but its hook did not run.
  */
 export const SKIP_REASONS = [
@@ -32,6 +32,8 @@ export const SKIP_REASONS = [
   "exempt-namespace",
   /** `exemptions.names` names the object. */
   "exempt-name",
+  /** A matchCondition of a CEL policy is false for the object. */
+  "condition-not-matched",
   /** `exemptions.images` covers the containers the policy would judge or patch. */
   "exempt-image",
   /** `match.workloads: long-running`, and this is a Job, CronJob or a Job's Pod. */

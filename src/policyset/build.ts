@@ -1,5 +1,7 @@
+import { dirname, resolve } from "node:path";
 import { compilePolicySet, globMatcher, type Mode, type PolicySet } from "../engine/index.js";
 import { type SubjectMatch, subjectMatcher } from "../exceptions/subjects.js";
+import { celPolicyFileSchema, compileCelPolicies, type PlacedCelPolicies } from "./cel-policies.js";
 import type { LoadedPolicy } from "./declarations.js";
 import { parseYamlFile, readTextFile, validateParameters } from "./declarations.js";
 import { PolicyLoadError, parseOrThrow } from "./errors.js";
@@ -69,13 +71,62 @@ function applyOverrides(policy: LoadedPolicy, file: PolicySetFile, source: strin
   };
 }
 
-/** Merges a parsed policy set file over the shipped declarations. Pure. */
+/** Reads a file `celPolicyFiles` names, resolved against the PolicySet file's folder. */
+export type IncludeReader = (path: string) => { file: string; raw: unknown };
+
+const noIncludes: IncludeReader = (path) => {
+  throw new PolicyLoadError(path, "", "cannot be read: this policy set was not loaded from a file");
+};
+
+/** The PolicySet's CEL policies, inline and from the files it names, compiled once. */
+function celPoliciesOf(
+  file: PolicySetFile,
+  source: string,
+  include: IncludeReader,
+): LoadedPolicy[] {
+  const groups: PlacedCelPolicies[] = [
+    { file: source, field: "celPolicies", policies: file.celPolicies },
+    ...file.celPolicyFiles.map((path) => {
+      const named = include(path);
+      return {
+        file: named.file,
+        field: "",
+        policies: parseOrThrow(celPolicyFileSchema, named.raw ?? [], named.file),
+      };
+    }),
+  ];
+  return compileCelPolicies(groups);
+}
+
+/** Every id once: a CEL policy may not take a built-in policy's id, nor another's. */
+function checkUnique(policies: readonly LoadedPolicy[]): void {
+  const seen = new Map<string, string>();
+  for (const { declaration, file } of policies) {
+    const previous = seen.get(declaration.id);
+    if (previous !== undefined) {
+      throw new PolicyLoadError(
+        file,
+        "id",
+        `"${declaration.id}" is already the id of a policy (${previous})`,
+      );
+    }
+    seen.set(declaration.id, file);
+  }
+}
+
+/**
+ * Merges a parsed policy set file over the shipped declarations and adds its
+ * CEL policies. Pure but for `include`, which reads the files it names.
+ */
 export function resolvePolicySet(
-  policies: readonly LoadedPolicy[],
+  shipped: readonly LoadedPolicy[],
   raw: unknown,
   source: string,
+  include: IncludeReader = noIncludes,
 ): ResolvedPolicySet {
   const file = parseOrThrow(policySetSchema, raw ?? {}, source);
+  const policies = [...shipped, ...celPoliciesOf(file, source, include)];
+  checkUnique(policies);
   const known = new Set(policies.map((p) => p.declaration.id));
   for (const id of Object.keys(file.policies)) {
     if (!known.has(id)) {
@@ -117,5 +168,9 @@ export function loadPolicySetFile(
   if (raw === null || raw === undefined) {
     throw new PolicyLoadError(file, "", "is empty; expected a PolicySet");
   }
-  return resolvePolicySet(policies, raw, file);
+  const include: IncludeReader = (path) => {
+    const named = resolve(dirname(file), path);
+    return { file: named, raw: parseYamlFile(readTextFile(named), named) };
+  };
+  return resolvePolicySet(policies, raw, file, include);
 }

@@ -7,6 +7,7 @@ import {
   type PolicyModule,
   WORKLOAD_KINDS,
 } from "../engine/index.js";
+import type { CelPolicySource } from "./cel-policies.js";
 import { PolicyLoadError, parseOrThrow } from "./errors.js";
 import { declarationSchema } from "./schema.js";
 
@@ -21,6 +22,8 @@ export interface LoadedPolicy {
   module: PolicyModule;
   declaration: PolicyDeclaration;
   file: string;
+  /** A CEL policy of the PolicySet: its source as written (built-in policies have none). */
+  cel?: CelPolicySource | undefined;
 }
 
 /** Parses YAML text, turning syntax errors into a message with file and line. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ACTIONS, MODES, OPERATIONS, SEVERITIES } from "../engine/index.js";
+import { celPolicySchema } from "./cel-policies.js";
 import {
   exceptionSettingsShape,
   exemptionsSchema as exemptions,
@@ -61,6 +62,10 @@ export const policySetSchema = z
     exemptions: globalExemptionsSchema,
     ...exceptionSettingsShape,
     policies: z.record(z.string(), policyOverride).default({}),
+    /** The platform team's own policies in CEL (docs/cel.md). */
+    celPolicies: z.array(celPolicySchema).default([]),
+    /** Files of CEL policies (YAML lists), relative to the PolicySet file. */
+    celPolicyFiles: z.array(z.string().min(1)).default([]),
   })
   .strict();
 

@@ -1,0 +1,234 @@
+// A platform team's own rules, written in CEL in the PolicySet (`celPolicies`)
+// or in files it names (`celPolicyFiles`). Each becomes an ordinary policy: a
+// declaration plus a module whose hooks run the compiled expressions, so it
+// takes the engine's one path (modes, exemptions, exceptions, results,
+// warnings, reports, metrics) like the built-in policies.
+import type { Environment } from "@marcbachmann/cel-js";
+import { z } from "zod";
+import {
+  CelCompileError,
+  type CompiledValidations,
+  compileValidations,
+  createCelEnvironment,
+  runValidations,
+  toCel,
+} from "../cel/index.js";
+import {
+  ACTIONS,
+  type ChecklistRef,
+  definePolicy,
+  type Finding,
+  isChecklistItem,
+  type KubeObject,
+  type ObjectTarget,
+  OPERATIONS,
+  type PolicyDeclaration,
+  SEVERITIES,
+} from "../engine/index.js";
+import type { LoadedPolicy } from "./declarations.js";
+import { PolicyLoadError } from "./errors.js";
+import { exemptionsSchema } from "./exemptions.js";
+
+const named = z.object({ name: z.string().min(1), expression: z.string().min(1) }).strict();
+
+/** One CEL policy as written; the field names follow ValidatingAdmissionPolicy's. */
+export const celPolicySchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case words joined by hyphens"),
+    title: z.string().min(1).optional(),
+    description: z.string().min(1).optional(),
+    checklist: z.object({ section: z.string(), item: z.string() }).strict().optional(),
+    severity: z.enum(SEVERITIES).default("medium"),
+    action: z.enum(ACTIONS).default("audit"),
+    enabled: z.boolean().default(true),
+    /** What `params` holds in the expressions. */
+    parameters: z.record(z.string(), z.unknown()).default({}),
+    match: z
+      .object({
+        kinds: z.array(z.string().min(1)).min(1),
+        operations: z.array(z.enum(OPERATIONS)).min(1).default(["CREATE", "UPDATE"]),
+        namespaces: z.array(z.string().min(1)).default([]),
+      })
+      .strict(),
+    // CEL policies judge whole objects and report no container, so image
+    // exemptions would have nothing to apply to.
+    exemptions: exemptionsSchema.omit({ images: true }).default({ namespaces: [], names: [] }),
+    matchConditions: z.array(named).default([]),
+    variables: z.array(named).default([]),
+    validations: z
+      .array(
+        z
+          .object({
+            expression: z.string().min(1),
+            message: z.string().min(1).optional(),
+            messageExpression: z.string().min(1).optional(),
+            reason: z.string().min(1).optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+export type CelPolicySource = z.infer<typeof celPolicySchema>;
+
+/** A file `celPolicyFiles` names: a YAML list of CEL policies. */
+export const celPolicyFileSchema = z.array(celPolicySchema);
+
+/** Where a policy without a checklist item is reported; no checklist score counts it. */
+export const CUSTOM_SECTION = "Custom";
+
+function checklistOf(source: CelPolicySource, file: string, field: string): ChecklistRef {
+  if (!source.checklist) return { section: CUSTOM_SECTION, item: source.id };
+  const { section, item } = source.checklist;
+  if (!isChecklistItem(section, item)) {
+    throw new PolicyLoadError(
+      file,
+      `${field}.checklist`,
+      `"${section}" / "${item}" is not an item of the AKS checklist`,
+    );
+  }
+  return source.checklist;
+}
+
+const API_GROUP = /^(?:(.+)\/)?([^/]+)$/;
+
+/**
+ * `request` as a ValidatingAdmissionPolicy sees it, from what the engine
+ * knows; `userInfo` is empty because policies do not receive it.
+ */
+function requestOf(target: ObjectTarget): Record<string, unknown> {
+  const [, group = "", version = ""] = API_GROUP.exec(target.resource.apiVersion) ?? [];
+  const kind = { group, version, kind: target.resource.kind };
+  return {
+    kind,
+    requestKind: kind,
+    name: target.resource.name,
+    ...(target.resource.namespace === undefined ? {} : { namespace: target.resource.namespace }),
+    operation: target.operation,
+    userInfo: {},
+  };
+}
+
+/**
+ * The variables every expression of one policy sees for one object. Built
+ * once per object and shared by the policy set's CEL policies: converting an
+ * object to CEL values costs more than most expressions. Keyed weakly on the
+ * object the engine passes, which it replaces after each mutation.
+ */
+function activationCache(): (target: ObjectTarget) => Record<string, unknown> {
+  const cache = new WeakMap<KubeObject, Record<string, unknown>>();
+  return (target) => {
+    let base = cache.get(target.object);
+    if (!base) {
+      base = {
+        object: toCel(target.object),
+        oldObject: target.oldObject === undefined ? null : toCel(target.oldObject),
+        request: toCel(requestOf(target)),
+        // The engine judges one object without looking anything up; no
+        // Namespace object is at hand (documented in docs/cel.md).
+        namespaceObject: null,
+      };
+      cache.set(target.object, base);
+    }
+    return base;
+  };
+}
+
+function errorFinding(message: string): Finding {
+  return { message: `could not be evaluated: ${message}`, path: [], error: true };
+}
+
+function moduleOf(
+  id: string,
+  compiled: CompiledValidations,
+  params: unknown,
+  activationOf: (target: ObjectTarget) => Record<string, unknown>,
+) {
+  const celParams = toCel(params);
+  // matchConditions run in `applies` and again in `validate`, which keeps the
+  // engine's contract (applies, then validate) without state between calls;
+  // they are cheap next to building the activation, which is shared.
+  const outcome = (target: ObjectTarget) =>
+    runValidations(compiled, { ...activationOf(target), params: celParams });
+  return definePolicy({
+    id,
+    scope: "object",
+    parameters: z.record(z.string(), z.unknown()),
+    applies: (target) => {
+      if (compiled.matchConditions.length === 0) return true;
+      const result = outcome(target);
+      if (result.kind === "not-matched") return false;
+      return result.kind === "undecided" ? `could not be evaluated: ${result.error}` : true;
+    },
+    validate: (target): Finding[] => {
+      const result = outcome(target);
+      if (result.kind === "not-matched") return [];
+      if (result.kind === "undecided") return [errorFinding(result.error)];
+      return result.failures.map((f) =>
+        f.error ? errorFinding(f.message) : { message: f.message, path: [] },
+      );
+    },
+  });
+}
+
+function compileOne(
+  env: Environment,
+  source: CelPolicySource,
+  file: string,
+  field: string,
+  activationOf: (target: ObjectTarget) => Record<string, unknown>,
+): LoadedPolicy {
+  let compiled: CompiledValidations;
+  try {
+    compiled = compileValidations(env, source, (f) => ({ file, policy: source.id, field: f }));
+  } catch (error) {
+    if (!(error instanceof CelCompileError)) throw error;
+    throw new PolicyLoadError(
+      file,
+      `${field}.${error.origin.field}`,
+      `policy ${source.id}: ${error.problem} at line ${error.line}, column ${error.column} of ${JSON.stringify(error.expression)}`,
+    );
+  }
+  const declaration: PolicyDeclaration = {
+    id: source.id,
+    title: source.title ?? source.id,
+    description: source.description ?? "A custom CEL policy of the PolicySet.",
+    checklist: checklistOf(source, file, field),
+    severity: source.severity,
+    type: "validate",
+    action: source.action,
+    enabled: source.enabled,
+    parameters: source.parameters,
+    match: { ...source.match, workloads: "all" },
+    exemptions: { ...source.exemptions, images: [] },
+  };
+  return {
+    module: moduleOf(source.id, compiled, source.parameters, activationOf),
+    declaration,
+    file,
+    cel: source,
+  };
+}
+
+/** CEL policies with the file and field each was written at. */
+export interface PlacedCelPolicies {
+  file: string;
+  /** e.g. `celPolicies` or `` (a file of its own, which is a list). */
+  field: string;
+  policies: readonly CelPolicySource[];
+}
+
+/**
+ * Compiles every CEL policy once, in one environment; fails on the first
+ * expression that does not compile, naming file, field, policy, position
+ * and the expression.
+ */
+export function compileCelPolicies(groups: readonly PlacedCelPolicies[]): LoadedPolicy[] {
+  if (groups.every((g) => g.policies.length === 0)) return [];
+  const env = createCelEnvironment();
+  const activationOf = activationCache();
+  return groups.flatMap(({ file, field, policies }) =>
+    policies.map((source, i) => compileOne(env, source, file, `${field}[${i}]`, activationOf)),
+  );
+}
