@@ -202,6 +202,7 @@ function compileOne(
     parameters: source.parameters,
     match: { ...source.match, workloads: "all" },
     exemptions: { ...source.exemptions, images: [] },
+    sameFaultAs: [],
   };
   return {
     module: moduleOf(source.id, compiled, source.parameters, activationOf),
