@@ -10,12 +10,14 @@
 //   3. the limit: Tollgate against a bare node:https server (limit.ts), on the
 //      case mix, the example AdmissionReview and a compliant Deployment.
 // Prints a table; with --json FILE writes every figure. See docs/benchmarks.md.
+
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateCertificates } from "../../src/tls/generate.js";
+import { CEL_POLICIES, type CelFigures } from "./cel.js";
 import type { EngineFigures, EngineResults } from "./engine.js";
 import { benchHostileInputs, formatHostileFigures } from "./hostile.js";
 import { ENGINE_FIXTURES, HEADLINE_FIXTURE, loadCases } from "./lib/fixtures.js";
@@ -95,6 +97,26 @@ async function writeCertificates(): Promise<TlsFiles> {
   writeFileSync(files.certFile, bundle.cert);
   writeFileSync(files.keyFile, bundle.key, { mode: 0o600 });
   return { ...files, ca: bundle.caCert };
+}
+
+/** CEL policies in the engine (test/bench/cel.ts), on dist/ and the same core. */
+async function runCelBench(quick: boolean): Promise<CelFigures> {
+  const { stdout } = await run(
+    "taskset",
+    [
+      "-c",
+      String(SERVER_CORE),
+      process.execPath,
+      "--import",
+      "tsx",
+      "test/bench/cel.ts",
+      "--json",
+      "--dist",
+      ...(quick ? ["--time", "500"] : []),
+    ],
+    { cwd: ROOT },
+  );
+  return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as CelFigures;
 }
 
 async function runEngineBench(
@@ -294,6 +316,13 @@ async function main(): Promise<void> {
   const engine = await runEngineBench(profileDir, quick);
   log(`engine: opa bench, pinned to core ${SERVER_CORE} …`);
   const opaEngine = await benchOpaEngine(opa, SERVER_CORE, quick ? 1 : 3);
+  log(
+    `engine: ${CEL_POLICIES} CEL policies added to the whole set, pinned to core ${SERVER_CORE} …`,
+  );
+  const cel = await runCelBench(quick);
+  log(
+    `engine: one simple CEL expression per object costs ${round(cel.perExpressionUs, 2)} µs (target ≤ ${cel.targetUs} µs)`,
+  );
   log("engine: hostile inputs (timed here, counted in the unit tests) …");
   const hostile = benchHostileInputs();
 
@@ -375,6 +404,13 @@ async function main(): Promise<void> {
         ...pickEngine(headline(engine.full)),
         byFixture: byFixture(engine.full),
         sevenChecks: { ...pickEngine(headline(engine.seven)), byFixture: byFixture(engine.seven) },
+        cel: {
+          policies: cel.policies,
+          baseUs: round(cel.baseUs, 1),
+          withCelUs: round(cel.withCelUs, 1),
+          perExpressionUs: round(cel.perExpressionUs, 2),
+          targetUs: cel.targetUs,
+        },
       },
       server: tg
         ? { ...pickServer(tg), sevenChecks: tg7 ? pickServer(tg7) : undefined }

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import {
   type AdmissionInput,
   evaluate,
@@ -202,6 +203,21 @@ describe("CEL policies of the PolicySet", () => {
 });
 
 describe("loading CEL policies", () => {
+  it("loads the example of docs/cel.md", () => {
+    const text = readFileSync(new URL("../../docs/cel.md", import.meta.url), "utf8");
+    const block = /```yaml\n(apiVersion: tollgate[\s\S]*?)```/.exec(text)?.[1] ?? "";
+    const raw = parse(block) as Record<string, unknown>;
+    const loaded = resolvePolicySet([], { ...raw, celPolicyFiles: [] }, "docs/cel.md");
+    expect(loaded.policies[0]?.declaration).toMatchObject({ id: "cost-centre", action: "deny" });
+    const verdict = judge(loaded, {
+      ...deployment("web", { "cost-centre": "garden" }),
+      metadata: { name: "web", namespace: "team-a", labels: { "cost-centre": "garden" } },
+    });
+    expect(verdict.violations.map((v) => v.message)).toEqual([
+      'Deployment "web": cost-centre garden is not one of shop, ops',
+    ]);
+  });
+
   it("fails naming file, field, policy, position and expression", () => {
     const bad = {
       ...COST_CENTRE,
