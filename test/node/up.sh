@@ -93,7 +93,7 @@ in_node ip addr add "$node_ip/32" dev lo
 log "control plane (test/e2e/controlplane/up.sh)"
 in_node env TOLLGATE_E2E_RUN_DIR="$cp_dir" TOLLGATE_E2E_SKIP_BUILD=1 TOLLGATE_E2E_SERVICE_ACCOUNTS=1 \
   TOLLGATE_E2E_START_TIMEOUT="$timeout_s" \
-  TOLLGATE_E2E_APISERVER_ARGS="--bind-address=0.0.0.0 --enable-aggregator-routing=true" \
+  TOLLGATE_E2E_APISERVER_ARGS="--bind-address=0.0.0.0 --enable-aggregator-routing=true --kubelet-client-certificate=$cp_dir/pki/admin.crt --kubelet-client-key=$cp_dir/pki/admin.key --kubelet-preferred-address-types=InternalIP" \
   bash "$repo/test/e2e/controlplane/up.sh" > "$log_dir/controlplane.log" 2>&1 ||
   { tail -n 30 "$log_dir/controlplane.log" >&2; die "control plane did not start"; }
 # shellcheck disable=SC1091
@@ -139,6 +139,7 @@ start kube-controller-manager "$node_bin/kube-controller-manager" \
   --cluster-signing-cert-file="$pki/ca.crt" \
   --cluster-signing-key-file="$pki/ca.key" \
   --leader-elect=false \
+  --use-service-account-credentials=true \
   --v=1
 start kube-scheduler "$node_bin/kube-scheduler" \
   --kubeconfig="$kubeconfig" \

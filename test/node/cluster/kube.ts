@@ -139,3 +139,92 @@ export function busyboxDeployment(
     },
   };
 }
+
+export const TOLLGATE_NAMESPACE = "tollgate-system";
+export const TOLLGATE_SELECTOR = "app.kubernetes.io/name=tollgate";
+
+interface TollgateDeployment {
+  metadata: { generation: number };
+  spec: { replicas: number };
+  status: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+  };
+}
+
+export function tollgateDeployment(): TollgateDeployment {
+  return json<TollgateDeployment>(["-n", TOLLGATE_NAMESPACE, "get", "deployment", "tollgate"]);
+}
+
+/** The Deployment has rolled out completely: every replica updated, ready and available, no old ones left. */
+export function rolledOut(d: TollgateDeployment = tollgateDeployment()): boolean {
+  const { status, spec, metadata } = d;
+  return (
+    (status.observedGeneration ?? 0) >= metadata.generation &&
+    (status.replicas ?? 0) === spec.replicas &&
+    (status.updatedReplicas ?? 0) === spec.replicas &&
+    (status.readyReplicas ?? 0) === spec.replicas &&
+    (status.availableReplicas ?? 0) === spec.replicas
+  );
+}
+
+export interface TollgatePod {
+  metadata: { name: string; deletionTimestamp?: string };
+  status: { phase?: string; podIP?: string };
+}
+
+export function tollgatePods(): TollgatePod[] {
+  return json<{ items: TollgatePod[] }>([
+    "-n",
+    TOLLGATE_NAMESPACE,
+    "get",
+    "pods",
+    "-l",
+    TOLLGATE_SELECTOR,
+  ]).items;
+}
+
+/** A Pod that enforce mode denies (privileged), for a server-side dry run. */
+export function privilegedPod(ns: string, name = "priv"): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: ns },
+    spec: {
+      containers: [
+        { name: "c", image: "tollgate.local/busybox:root", securityContext: { privileged: true } },
+      ],
+    },
+  };
+}
+
+export const DENIED_BY_TOLLGATE = 'admission webhook "enforce.tollgate.dev" denied the request';
+
+/**
+ * Waits until Tollgate itself answers in an enforced namespace, 30 times in a
+ * row (so every replica the API server may pick does): the dry run of a
+ * privileged pod is denied by enforce.tollgate.dev, not failed.
+ */
+export async function tollgateJudges(ns: string, timeoutMs = 240_000): Promise<void> {
+  await until("Tollgate denies in an enforced namespace", timeoutMs, () => {
+    for (let i = 0; i < 30; i++) {
+      const r = kubectl(["create", "--dry-run=server", "-f", "-"], privilegedPod(ns));
+      if (!r.stderr.includes(DENIED_BY_TOLLGATE)) throw new Error(r.stderr.trim());
+    }
+    return true;
+  });
+}
+
+/** The path of a kustomization under the repository, for kubectl apply -k. */
+export function repoPath(relative: string): string {
+  return new URL(`../../../${relative}`, import.meta.url).pathname;
+}
+
+/** Puts back the Tollgate of `npm run node:up` (deploy/overlays/node) and waits for it. */
+export async function restoreNodeOverlay(): Promise<void> {
+  must(["apply", "-k", repoPath("deploy/overlays/node")]);
+  await until("tollgate rolled out", 400_000, () => (rolledOut() ? true : undefined));
+}
