@@ -39,6 +39,33 @@ policies:
     expect(run.stdout).toMatch(/^probes +off /m);
   });
 
+  it("lists the PolicySet's CEL policies and writes them back out", async () => {
+    const dir = workspace({
+      "set.yaml": `apiVersion: tollgate.dev/v1alpha1
+kind: PolicySet
+policies:
+  team-label: { action: warn }
+celPolicies:
+  - id: team-label
+    severity: low
+    action: deny
+    match: { kinds: [Deployment] }
+    validations:
+      - expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+        message: needs a team label
+`,
+    });
+    const run = await tollgate(["policies", "-c", join(dir, "set.yaml")]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^team-label +warn +low +Custom \/ team-label$/m);
+    const yaml = await tollgate(["policies", "-c", join(dir, "set.yaml"), "-o", "yaml"]);
+    const file = join(dir, "effective.yaml");
+    writeFileSync(file, yaml.stdout);
+    const strip = (set: ReturnType<typeof loadPolicies>) =>
+      set.policies.map(({ declaration }) => declaration);
+    expect(strip(loadPolicies(file))).toEqual(strip(loadPolicies(join(dir, "set.yaml"))));
+  });
+
   it("fails with the file and field of a bad PolicySet", async () => {
     const dir = workspace({
       "bad.yaml":

@@ -251,6 +251,45 @@ describe("policy set reload", () => {
     expect(server.policies().settings.defaultMode).toBe("warn");
   });
 
+  it("keeps the previous CEL policies when a reloaded expression does not compile", {
+    timeout: 20_000,
+  }, async () => {
+    const dir = tempDir();
+    const config = join(dir, "policyset.yaml");
+    const celPolicy = (expression: string) =>
+      `${header}celPolicies:\n  - id: team-label\n    action: deny\n    match: { kinds: [Pod] }\n    validations:\n      - expression: ${JSON.stringify(expression)}\n        message: needs a team label\n`;
+    writeFileSync(
+      config,
+      celPolicy("has(object.metadata.labels) && 'team' in object.metadata.labels"),
+    );
+    const { server, logs, ca } = await serve({ config });
+    const denial = async () =>
+      String(
+        JSON.parse(
+          (await httpsCall({ port: server.port, path: "/validate", ca, body: privilegedReview() }))
+            .body,
+        ).response.status?.message,
+      );
+    expect(await denial()).toContain("needs a team label");
+
+    writeFileSync(config, celPolicy("object.metadata.name =="));
+    const [failure] = await eventually(() => {
+      const lines = logs.records().filter((r) => r.level === "error");
+      return lines.length > 0 ? lines : undefined;
+    });
+    expect(failure).toMatchObject({
+      file: config,
+      field: "celPolicies[0].validations[0].expression",
+    });
+    expect(String(failure?.msg)).toContain("policy team-label: ");
+    expect(String(failure?.msg)).toContain('of "object.metadata.name =="');
+    expect(await denial()).toContain("needs a team label");
+
+    writeFileSync(config, `${header}defaultMode: enforce\n`);
+    await eventually(() => (logs.withMessage("policy set reloaded").length > 0 ? true : undefined));
+    expect(await denial()).not.toContain("needs a team label");
+  });
+
   it("refuses to start on an invalid file, naming file and field", async () => {
     const dir = tempDir();
     const config = join(dir, "policyset.yaml");

@@ -44,7 +44,14 @@ function formatTable(resolved: ResolvedPolicySet): string {
 function formatYaml(resolved: ResolvedPolicySet): string {
   const { settings } = resolved;
   const policies: Record<string, unknown> = {};
-  for (const { declaration } of resolved.policies) {
+  const celPolicies: unknown[] = [];
+  for (const { declaration, cel } of resolved.policies) {
+    // A CEL policy is written out whole (those of celPolicyFiles inline), with its effective switch, action and parameters.
+    if (cel) {
+      const { enabled, action, parameters } = declaration;
+      celPolicies.push({ ...cel, enabled, action, parameters });
+      continue;
+    }
     policies[declaration.id] = {
       enabled: declaration.enabled,
       ...(declaration.type === "validate" ? { action: declaration.action } : {}),
@@ -60,6 +67,7 @@ function formatYaml(resolved: ResolvedPolicySet): string {
     modeLabel: settings.modeLabel,
     tollgateNamespace: settings.tollgateNamespace,
     policies,
+    ...(celPolicies.length > 0 ? { celPolicies } : {}),
   };
   return `# Effective Tollgate policy set (from ${resolved.source}).\n${stringify(file)}`;
 }
