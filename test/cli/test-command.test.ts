@@ -402,3 +402,48 @@ spec:
     });
   });
 });
+
+describe("tollgate test with CEL policies of the PolicySet", () => {
+  it("denies, passes and reports an error result per resource", async () => {
+    const dir = workspace({
+      "set.yaml": `apiVersion: tollgate.dev/v1alpha1
+kind: PolicySet
+defaultMode: enforce
+celPolicies:
+  - id: team-label
+    action: deny
+    match: { kinds: [ConfigMap] }
+    validations:
+      - expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+        message: needs a team label
+  - id: no-big-data
+    action: warn
+    match: { kinds: [ConfigMap] }
+    validations:
+      - expression: "object.data.size < 10"
+`,
+      "cm.yaml": configMap,
+    });
+    const run = await tollgate([
+      "test",
+      "-c",
+      join(dir, "set.yaml"),
+      "-o",
+      "json",
+      join(dir, "cm.yaml"),
+    ]);
+    expect(run.code).toBe(1);
+    const [result] = parseJson(run.stdout);
+    expect(result?.policies).toEqual(
+      expect.arrayContaining([
+        { policy: "team-label", status: "fail" },
+        { policy: "no-big-data", status: "error" },
+      ]),
+    );
+    const text = await tollgate(["test", "-c", join(dir, "set.yaml"), join(dir, "cm.yaml")]);
+    expect(text.stdout).toMatch(/deny +team-label +needs a team label/);
+    expect(text.stdout).toMatch(
+      /warn +no-big-data +could not be evaluated: expression 'object.data.size < 10' resulted in error/,
+    );
+  });
+});
