@@ -3,7 +3,11 @@ import { containersOf, definePolicy, type Finding, parseImage } from "../../src/
 
 /** True for repositories that hold a Kubernetes dashboard component, wherever they are mirrored. */
 export function isDashboardRepository(repository: string): boolean {
-  const segments = repository.toLowerCase().split("/");
+  const lower = repository.toLowerCase();
+  // Every rule below needs one of these words; most images have neither, and
+  // this runs for every container of every request, so skip the split for them.
+  if (!lower.includes("dashboard") && !lower.includes("kubernetesui")) return false;
+  const segments = lower.split("/");
   const last = segments[segments.length - 1] ?? "";
   const parent = segments[segments.length - 2];
   // The kubernetesui organisation publishes only dashboard parts.

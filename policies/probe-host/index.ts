@@ -12,6 +12,11 @@ const HANDLERS = [
 
 const ACTIONS = ["httpGet", "tcpSocket"] as const;
 
+/** Each handler's host fields, built once: the check runs per container per request. */
+const HOST_FIELDS = HANDLERS.flatMap((handler) =>
+  ACTIONS.map((action) => ({ handler, action, path: [...handler, action, "host"] })),
+);
+
 export default definePolicy({
   id: "probe-host",
   scope: "pod",
@@ -19,17 +24,14 @@ export default definePolicy({
   validate(pod) {
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
-      for (const handler of HANDLERS) {
-        for (const action of ACTIONS) {
-          const path = [...handler, action, "host"];
-          const host = getAt(c.container, path);
-          if (host === undefined || host === null || host === "") continue;
-          findings.push({
-            message: `points ${handler.join(".")}.${action} at host ${JSON.stringify(host)}, so the kubelet connects there from the node's network; remove ${action}.host so the check targets the pod's own IP`,
-            path: [...c.path, ...path],
-            container: c,
-          });
-        }
+      for (const { handler, action, path } of HOST_FIELDS) {
+        const host = getAt(c.container, path);
+        if (host === undefined || host === null || host === "") continue;
+        findings.push({
+          message: `points ${handler.join(".")}.${action} at host ${JSON.stringify(host)}, so the kubelet connects there from the node's network; remove ${action}.host so the check targets the pod's own IP`,
+          path: [...c.path, ...path],
+          container: c,
+        });
       }
     }
     return findings;
