@@ -4,8 +4,8 @@ import {
   containersOf,
   definePolicy,
   type Finding,
-  unconfinedProfileFindings,
 } from "../../src/engine/index.js";
+import { unconfinedProfileFindings } from "../../src/engine/kit/index.js";
 
 /** The annotations Kubernetes used before the appArmorProfile field; still honoured. */
 const ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/";

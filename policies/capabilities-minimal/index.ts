@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { containersOf, definePolicy, type Finding, isWindowsPod } from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { isWindowsPod } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "capabilities-minimal",

@@ -1,10 +1,6 @@
 import { z } from "zod";
-import {
-  containersOf,
-  DEFAULT_CAPABILITIES,
-  definePolicy,
-  type Finding,
-} from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { DEFAULT_CAPABILITIES } from "../../src/engine/kit/index.js";
 
 const allowed = new Set(DEFAULT_CAPABILITIES);
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { containersOf, definePolicy, type Finding, parseImage } from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { parseImage } from "../../src/engine/kit/index.js";
 
 /** True for repositories that hold a Kubernetes dashboard component, wherever they are mirrored. */
 export function isDashboardRepository(repository: string): boolean {

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { containersOf, definePolicy, type Finding, parseImage } from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { parseImage } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "image-tag",

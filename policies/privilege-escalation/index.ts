@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { containerSettingFindings, definePolicy, isWindowsPod } from "../../src/engine/index.js";
+import { definePolicy } from "../../src/engine/index.js";
+import { containerSettingFindings, isWindowsPod } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "privilege-escalation",

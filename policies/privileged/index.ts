@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { containerSettingFindings, definePolicy } from "../../src/engine/index.js";
+import { definePolicy } from "../../src/engine/index.js";
+import { containerSettingFindings } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "privileged",

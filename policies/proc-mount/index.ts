@@ -1,10 +1,6 @@
 import { z } from "zod";
-import {
-  containersOf,
-  definePolicy,
-  type Finding,
-  inUserNamespace,
-} from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { inUserNamespace } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "proc-mount",

@@ -1,15 +1,13 @@
 import { z } from "zod";
 import {
-  addIfAbsent,
   type Container,
   containersOf,
-  declaredResource,
   definePolicy,
   getAt,
   type PatchOperation,
   type Path,
-  parseQuantity,
 } from "../../src/engine/index.js";
+import { addIfAbsent, declaredResource, parseQuantity } from "../../src/engine/kit/index.js";
 
 const quantity = z
   .string()

@@ -1,10 +1,6 @@
 import { z } from "zod";
-import {
-  containersOf,
-  declaredResource,
-  definePolicy,
-  type Finding,
-} from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { declaredResource } from "../../src/engine/kit/index.js";
 
 type Kind = "requests" | "limits";
 type Resource = "cpu" | "memory";

@@ -1,13 +1,6 @@
 import { z } from "zod";
-import {
-  containersOf,
-  definePolicy,
-  effectiveSetting,
-  type Finding,
-  inheritedFromPod,
-  inUserNamespace,
-  toFieldPath,
-} from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding, toFieldPath } from "../../src/engine/index.js";
+import { effectiveSetting, inheritedFromPod, inUserNamespace } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "run-as-non-root",

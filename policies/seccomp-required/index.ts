@@ -1,11 +1,6 @@
 import { z } from "zod";
-import {
-  containersOf,
-  definePolicy,
-  effectiveSetting,
-  type Finding,
-  isWindowsPod,
-} from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { effectiveSetting, isWindowsPod } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "seccomp-required",

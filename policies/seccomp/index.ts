@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { definePolicy, unconfinedProfileFindings } from "../../src/engine/index.js";
+import { definePolicy } from "../../src/engine/index.js";
+import { unconfinedProfileFindings } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "seccomp",

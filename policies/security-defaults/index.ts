@@ -1,15 +1,17 @@
 import { z } from "zod";
 import {
-  addEachIfAbsent,
   type ContainerTarget,
   containersOf,
   definePolicy,
-  effectiveSetting,
-  type InheritedField,
-  isWindowsPod,
   type Path,
   type PodTarget,
 } from "../../src/engine/index.js";
+import {
+  addEachIfAbsent,
+  effectiveSetting,
+  type InheritedField,
+  isWindowsPod,
+} from "../../src/engine/kit/index.js";
 
 /**
  * The API server refuses allowPrivilegeEscalation: false next to these, so

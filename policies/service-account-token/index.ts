@@ -1,6 +1,5 @@
 import { z } from "zod";
 import {
-  addIfAbsent,
   containersOf,
   definePolicy,
   type PatchOperation,
@@ -8,6 +7,7 @@ import {
   type PodTarget,
   toPointer,
 } from "../../src/engine/index.js";
+import { addIfAbsent } from "../../src/engine/kit/index.js";
 
 /**
  * The name the API server's ServiceAccount admission plugin gives the volume

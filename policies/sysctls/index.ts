@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { definePolicy, type Finding, SAFE_SYSCTLS } from "../../src/engine/index.js";
+import { definePolicy, type Finding } from "../../src/engine/index.js";
+import { SAFE_SYSCTLS } from "../../src/engine/kit/index.js";
 
 const safe = new Set(SAFE_SYSCTLS);
 

@@ -1,13 +1,6 @@
 import { z } from "zod";
-import {
-  containersOf,
-  definePolicy,
-  describeValue,
-  type Finding,
-  isUnderRegistry,
-  parseImage,
-  registryEntryProblem,
-} from "../../src/engine/index.js";
+import { containersOf, definePolicy, describeValue, type Finding } from "../../src/engine/index.js";
+import { isUnderRegistry, parseImage, registryEntryProblem } from "../../src/engine/kit/index.js";
 
 const registryEntry = z.string().superRefine((entry, ctx) => {
   const problem = registryEntryProblem(entry);

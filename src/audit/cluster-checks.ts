@@ -2,10 +2,10 @@ import {
   type ChecklistRef,
   isWorkloadKind,
   type KubeObject,
-  parseImage,
   type Severity,
   selectsEveryPod,
 } from "../engine/index.js";
+import { parseImage } from "../engine/kit/index.js";
 import type { ServerVersion } from "./types.js";
 
 /**

@@ -10,7 +10,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from "@kubernetes/client-node";
-import type { NamespaceDirectory, NamespaceLabels } from "../engine/index.js";
+import type { NamespaceDirectory, NamespaceLabels } from "../server/namespace-mode.js";
 
 /** Fetches one namespace's labels; `undefined` when it does not exist. */
 export type LabelFetcher = (

@@ -1,23 +1,19 @@
+// The engine's core: the types, compiling a policy set, evaluating a request
+// against it, and finding the pod spec in a workload. The helpers policies
+// build checks from are the kit (src/engine/kit/index.ts).
 export * from "./checklist.js";
+export * from "./clone.js";
 export * from "./compile.js";
 export * from "./controllers.js";
 export * from "./equal.js";
 export * from "./evaluate.js";
 export * from "./exceptions.js";
-export * from "./images.js";
 export type * from "./kube.js";
-export * from "./mode.js";
 export * from "./nulls.js";
-export * from "./patch.js";
-export * from "./patch-sequence.js";
 export * from "./paths.js";
-export * from "./pod-security.js";
 export * from "./policy.js";
-export * from "./profiles.js";
-export * from "./quantity.js";
 export * from "./request.js";
 export * from "./result.js";
-export * from "./security.js";
 export * from "./selectors.js";
 export * from "./types.js";
 export * from "./values.js";

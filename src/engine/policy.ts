@@ -71,8 +71,13 @@ export function definePolicy<S extends z.ZodType>(
   return module as unknown as PolicyModule;
 }
 
-export type PolicyType = "validate" | "mutate";
-export type WorkloadFilter = "all" | "long-running";
+/** Which half of admission a policy belongs to: judging objects or patching them. */
+export const POLICY_TYPES = ["validate", "mutate"] as const;
+export type PolicyType = (typeof POLICY_TYPES)[number];
+
+/** `long-running` leaves out Jobs, CronJobs and the Pods Jobs own. */
+export const WORKLOAD_FILTERS = ["all", "long-running"] as const;
+export type WorkloadFilter = (typeof WORKLOAD_FILTERS)[number];
 
 /** The data half of a policy after the user's overrides are merged in. */
 export interface PolicyDeclaration {

@@ -1,5 +1,6 @@
 import type { ExceptedViolation } from "./exceptions.js";
 import type { KubeObject } from "./kube.js";
+import type { PolicyType } from "./policy.js";
 import type { PolicyResult, RequestSkipReason } from "./result.js";
 
 export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "CONNECT"] as const;
@@ -21,7 +22,7 @@ export const MODES = ["enforce", "warn", "audit"] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Which half of admission to run. The CLI runs both, the webhook one per endpoint. */
-export type Phase = "mutate" | "validate" | "both";
+export type Phase = PolicyType | "both";
 
 export interface GroupVersionKind {
   group: string;

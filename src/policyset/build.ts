@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
-import { compilePolicySet, globMatcher, type Mode, type PolicySet } from "../engine/index.js";
+import { compilePolicySet, globMatcher, type PolicySet } from "../engine/index.js";
 import { type SubjectMatch, subjectMatcher } from "../exceptions/subjects.js";
+import type { NamespaceMode } from "../server/namespace-mode.js";
 import { celPolicyFileSchema, compileCelPolicies, type PlacedCelPolicies } from "./cel-policies.js";
 import type { LoadedPolicy } from "./declarations.js";
 import { parseYamlFile, readTextFile, validateParameters } from "./declarations.js";
@@ -12,7 +13,7 @@ export const ALWAYS_EXEMPT_NAMESPACES = ["kube-system", "kube-public", "kube-nod
 
 export interface Settings {
   /** Mode of namespaces without the mode label; `off` means opt-in only. */
-  defaultMode: Mode | "off";
+  defaultMode: NamespaceMode;
   modeLabel: string;
   tollgateNamespace: string;
   exemptNamespaces: string[];

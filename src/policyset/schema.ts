@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { ACTIONS, MODES, OPERATIONS, SEVERITIES } from "../engine/index.js";
+import {
+  ACTIONS,
+  OPERATIONS,
+  POLICY_TYPES,
+  SEVERITIES,
+  WORKLOAD_FILTERS,
+} from "../engine/index.js";
+import { NAMESPACE_MODES } from "../server/namespace-mode.js";
 import { celPolicySchema } from "./cel-policies.js";
 import {
   exceptionSettingsShape,
@@ -17,7 +24,7 @@ export const declarationSchema = z
     description: z.string().min(1),
     checklist: z.object({ section: z.string(), item: z.string() }).strict(),
     severity: z.enum(SEVERITIES),
-    type: z.enum(["validate", "mutate"]),
+    type: z.enum(POLICY_TYPES),
     action: z.enum(ACTIONS).default("audit"),
     enabled: z.boolean().default(true),
     parameters: z.record(z.string(), z.unknown()).default({}),
@@ -26,7 +33,7 @@ export const declarationSchema = z
         kinds: z.array(z.string().min(1)).min(1).optional(),
         operations: z.array(z.enum(OPERATIONS)).min(1).default(["CREATE", "UPDATE"]),
         namespaces: names.default([]),
-        workloads: z.enum(["all", "long-running"]).default("all"),
+        workloads: z.enum(WORKLOAD_FILTERS).default("all"),
       })
       .strict()
       .default({ operations: ["CREATE", "UPDATE"], namespaces: [], workloads: "all" }),
@@ -56,7 +63,7 @@ export const policySetSchema = z
   .object({
     apiVersion: z.literal("tollgate.dev/v1alpha1"),
     kind: z.literal("PolicySet"),
-    defaultMode: z.enum([...MODES, "off"]).default("enforce"),
+    defaultMode: z.enum(NAMESPACE_MODES).default("enforce"),
     modeLabel: z.string().min(1).default("tollgate.dev/mode"),
     tollgateNamespace: z.string().min(1).default("tollgate-system"),
     exemptions: globalExemptionsSchema,

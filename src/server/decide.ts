@@ -1,12 +1,13 @@
-import { evaluate, type NamespaceMode, requestSkip, type Verdict } from "../engine/index.js";
+import { evaluate, type PolicyType, requestSkip, type Verdict } from "../engine/index.js";
 import { type ExceptionIndex, exceptionLookup } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { type AdmissionRequest, admissionInputOf } from "./admission.js";
 import type { ModeResolver } from "./mode.js";
+import type { NamespaceMode } from "./namespace-mode.js";
 import { type AdmissionReviewReply, allowReview, reviewOfVerdict } from "./response.js";
 
-/** The endpoint's half of admission. */
-export type WebhookPhase = "validate" | "mutate";
+/** The endpoint's half of admission: the type of the policies it runs. */
+export type WebhookPhase = PolicyType;
 
 /**
  * How a request was treated: a namespace mode when it was looked at, or

@@ -4,7 +4,6 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { DashboardState } from "../dashboard/state.js";
-import type { NamespaceDirectory } from "../engine/index.js";
 import { type ExceptionFeed, LiveExceptions } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import type { TlsSource } from "../tls/source.js";
@@ -17,6 +16,7 @@ import { createLogger } from "./logger.js";
 import { registerCertificateExpiry, registerExceptionGauges } from "./metrics.js";
 import { type MetricsListener, startMetricsListener } from "./metrics-listener.js";
 import { defaultModeOnly, labelModeResolver } from "./mode.js";
+import type { NamespaceDirectory } from "./namespace-mode.js";
 import { type LivePolicies, loadPolicies } from "./policies.js";
 import {
   followCertificates,

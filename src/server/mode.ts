@@ -4,7 +4,7 @@ import {
   type NamespaceDirectory,
   type NamespaceMode,
   resolveMode,
-} from "../engine/index.js";
+} from "./namespace-mode.js";
 
 /**
  * The mode a namespace runs in when the request did not say (no `?mode=`).

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { type ExceptedViolation, NAMESPACE_MODES, type NamespaceMode } from "../engine/index.js";
+import { type ExceptedViolation, POLICY_TYPES } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import {
   type AdmissionRequest,
@@ -13,6 +13,7 @@ import { type Decision, type DecisionContext, decide, type WebhookPhase } from "
 import { unredactedTwin } from "./logger.js";
 import { countExceptions, countViolations, kindLabel } from "./metrics.js";
 import { guardModeLabel } from "./mode-label.js";
+import { NAMESPACE_MODES, type NamespaceMode } from "./namespace-mode.js";
 import { allowReview, unevaluatedReview } from "./response.js";
 
 /** The endpoints: the two halves of admission, and the mode-label guard. */
@@ -185,7 +186,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
 
   const schema = { querystring: modeSchema, response: { 200: reviewSchema } };
   const withMode = { ...schema, params: modeSchema };
-  for (const phase of ["validate", "mutate"] as const) {
+  for (const phase of POLICY_TYPES) {
     const policiesFor: Decider = (review, request, policies) =>
       decideSafely(review, phase, request.params.mode ?? request.query.mode, {
         policies,

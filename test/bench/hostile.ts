@@ -4,7 +4,7 @@
 //
 //   npx tsx test/bench/hostile.ts        (also run by `npm run bench`)
 import { performance } from "node:perf_hooks";
-import { parseQuantity } from "../../src/engine/index.js";
+import { parseQuantity } from "../../src/engine/kit/index.js";
 import { defaultSet, objectOf, run } from "../support/policies.js";
 
 const MiB = 2 ** 20;

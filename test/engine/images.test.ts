@@ -4,7 +4,7 @@ import {
   isUnderRegistry,
   parseImage,
   registryEntryProblem,
-} from "../../src/engine/images.js";
+} from "../../src/engine/kit/images.js";
 
 function ref(image: string): ImageRef {
   const parsed = parseImage(image);

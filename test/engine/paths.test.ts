@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addIfAbsent, getAt, toFieldPath, toPointer } from "../../src/engine/index.js";
+import { getAt, toFieldPath, toPointer } from "../../src/engine/index.js";
+import { addIfAbsent } from "../../src/engine/kit/index.js";
 
 describe("toPointer", () => {
   it("escapes ~ and / inside segments (RFC 6901)", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Container, declaredResource, parseQuantity } from "../../src/engine/index.js";
+import type { Container } from "../../src/engine/index.js";
+import { declaredResource, parseQuantity } from "../../src/engine/kit/index.js";
 import { regexWork } from "../support/work.js";
 
 describe("parseQuantity", () => {

@@ -1,6 +1,7 @@
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
-import { addEachIfAbsent, type KubeObject } from "../../src/engine/index.js";
+import type { KubeObject } from "../../src/engine/index.js";
+import { addEachIfAbsent } from "../../src/engine/kit/index.js";
 import { objectOf, onlyPolicies, run } from "../support/policies.js";
 
 const BARE = `

@@ -1,7 +1,8 @@
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
-import type { KubeObject, NamespaceDirectory } from "../../src/engine/index.js";
+import type { KubeObject } from "../../src/engine/index.js";
 import { labelModeResolver, type ModeResolver } from "../../src/server/mode.js";
+import type { NamespaceDirectory } from "../../src/server/namespace-mode.js";
 import {
   admit,
   fullPolicySet,

@@ -8,8 +8,12 @@ import {
   clusterNamespaceDirectory,
   namespaceLabelFetcher,
 } from "../../src/cluster/namespaces.js";
-import { type NamespaceLabels, parseNamespaceMode, resolveMode } from "../../src/engine/index.js";
 import { labelModeResolver } from "../../src/server/mode.js";
+import {
+  type NamespaceLabels,
+  parseNamespaceMode,
+  resolveMode,
+} from "../../src/server/namespace-mode.js";
 import { LogCapture, sleep } from "./support.js";
 
 const settings = { defaultMode: "enforce", modeLabel: "tollgate.dev/mode" } as const;

@@ -1,4 +1,4 @@
-import { MODES, type Mode } from "./types.js";
+import { MODES } from "../engine/index.js";
 
 /**
  * How the webhook treats one namespace: one of the engine's modes, or `off`,
@@ -39,11 +39,6 @@ const KNOWN = new Set<string>(NAMESPACE_MODES);
 /** `enforce`, `warn`, `audit` or `off`; anything else is not a mode. */
 export function parseNamespaceMode(value: unknown): NamespaceMode | undefined {
   return typeof value === "string" && KNOWN.has(value) ? (value as NamespaceMode) : undefined;
-}
-
-/** Narrows a namespace mode to one the engine evaluates with, or undefined for `off`. */
-export function evaluationMode(mode: NamespaceMode): Mode | undefined {
-  return mode === "off" ? undefined : mode;
 }
 
 /**

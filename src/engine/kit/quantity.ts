@@ -1,6 +1,6 @@
 // Kubernetes resource quantities (`100m`, `128Mi`, `1e3`) and the container
 // fields that hold them, shared by the policies that check or default them.
-import type { Container } from "./kube.js";
+import type { Container } from "../kube.js";
 
 const SUFFIXES: Readonly<Record<string, number>> = {
   n: 1e-9,

@@ -1,10 +1,10 @@
 // Facts shared by the pod-security policies (the Pod Security Standards
 // equivalents). Each policy keeps its own rule; only the lists and the small
 // predicates that more than one policy needs live here.
-import type { SecurityContext } from "./kube.js";
-import type { Finding } from "./policy.js";
+import type { SecurityContext } from "../kube.js";
+import type { Finding } from "../policy.js";
+import { type ContainerTarget, containersOf, type PodTarget } from "../workloads.js";
 import type { Effective } from "./security.js";
-import { type ContainerTarget, containersOf, type PodTarget } from "./workloads.js";
 
 /**
  * Capabilities the container runtime grants by default, minus NET_RAW. The

@@ -1,8 +1,8 @@
 import jsonpatch from "fast-json-patch";
-import { cloneData } from "./clone.js";
+import { cloneData } from "../clone.js";
+import type { Path } from "../paths.js";
+import type { PatchOperation } from "../types.js";
 import { addIfAbsent } from "./patch.js";
-import type { Path } from "./paths.js";
-import type { PatchOperation } from "./types.js";
 
 /**
  * `addIfAbsent` for several fields of one object. Each operation is computed

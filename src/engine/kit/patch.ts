@@ -1,5 +1,5 @@
-import { type Path, toPointer } from "./paths.js";
-import type { PatchOperation } from "./types.js";
+import { type Path, toPointer } from "../paths.js";
+import type { PatchOperation } from "../types.js";
 
 function nest(path: Path, from: number, value: unknown): unknown {
   let nested = value;

@@ -1,11 +1,11 @@
 // The rule the seccomp and AppArmor policies share: a profile that is set must
 // be of a confining type. Each policy keeps its own wording.
 
-import { type Path, toFieldPath } from "./paths.js";
+import { type Path, toFieldPath } from "../paths.js";
+import type { Finding } from "../policy.js";
+import { containersOf, type PodTarget } from "../workloads.js";
 import { CONFINING_PROFILE_TYPES, inheritedFromPod } from "./pod-security.js";
-import type { Finding } from "./policy.js";
 import { effectiveSetting } from "./security.js";
-import { containersOf, type PodTarget } from "./workloads.js";
 
 /** The security-context fields that hold a `{ type, localhostProfile }` profile. */
 export type ProfileField = "seccompProfile" | "appArmorProfile";

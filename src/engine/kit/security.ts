@@ -1,6 +1,6 @@
-import type { SecurityContext } from "./kube.js";
-import type { Path } from "./paths.js";
-import type { ContainerTarget, PodTarget } from "./workloads.js";
+import type { SecurityContext } from "../kube.js";
+import type { Path } from "../paths.js";
+import type { ContainerTarget, PodTarget } from "../workloads.js";
 
 /** Fields a container may set for itself that otherwise fall back to the pod's. */
 export type InheritedField =
