@@ -19,6 +19,15 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+/**
+ * A field the types call a string, or undefined when the client sent
+ * anything else: a number or an object must not reach a string template (an
+ * object whose toString key is not a function throws there).
+ */
+export function stringField(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
 export interface SeccompProfile {
   type?: string;
   localhostProfile?: string;

@@ -1,4 +1,4 @@
-import type { KubeObject } from "./kube.js";
+import { type KubeObject, stringField } from "./kube.js";
 import { withoutNulls } from "./nulls.js";
 import type { AdmissionInput, GroupVersionKind, Operation } from "./types.js";
 
@@ -22,12 +22,12 @@ export function inputFromObject(
   options: { operation?: Operation; namespace?: string | undefined; oldObject?: KubeObject } = {},
 ): AdmissionInput {
   const object = withoutNulls(written);
-  const namespace = object.metadata?.namespace ?? options.namespace;
+  const namespace = stringField(object.metadata?.namespace) ?? options.namespace;
   return {
     operation: options.operation ?? "CREATE",
     kind: groupVersionKindOf(object),
     namespace,
-    name: object.metadata?.name,
+    name: stringField(object.metadata?.name),
     object,
     oldObject: options.oldObject && withoutNulls(options.oldObject),
     dryRun: false,

@@ -1,4 +1,10 @@
-import type { Container, KubeObject, ObjectMeta, PodSpec } from "./kube.js";
+import {
+  type Container,
+  type KubeObject,
+  type ObjectMeta,
+  type PodSpec,
+  stringField,
+} from "./kube.js";
 import { getAt, type Path } from "./paths.js";
 import type { ResourceRef } from "./types.js";
 
@@ -47,12 +53,13 @@ export interface ContainerTarget {
 }
 
 export function resourceOf(object: KubeObject, namespace: string | undefined): ResourceRef {
-  const meta = object.metadata ?? {};
+  const meta: Record<string, unknown> = asRecord(object.metadata) ?? {};
+  const generateName = stringField(meta.generateName);
   return {
-    apiVersion: typeof object.apiVersion === "string" ? object.apiVersion : "",
-    kind: typeof object.kind === "string" ? object.kind : "",
-    namespace: meta.namespace ?? namespace,
-    name: meta.name ?? (meta.generateName ? `${meta.generateName}*` : "<unnamed>"),
+    apiVersion: stringField(object.apiVersion) ?? "",
+    kind: stringField(object.kind) ?? "",
+    namespace: stringField(meta.namespace) ?? namespace,
+    name: stringField(meta.name) ?? (generateName ? `${generateName}*` : "<unnamed>"),
   };
 }
 

@@ -105,6 +105,18 @@ spec:
     expect(run(set, pod(["mcr.microsoft.com/app:1.0"])).patch.length).toBeGreaterThan(0);
   });
 
+  it("survives names and namespaces that are not strings", () => {
+    // Found by npm run fuzz: an object with a toString key threw in a string template.
+    for (const odd of [{ toString: "x" }, 1, ["a"], null]) {
+      const object = {
+        ...deployment(),
+        metadata: { name: odd, namespace: odd, generateName: odd },
+      };
+      const verdict = run(mutations, object as unknown as KubeObject);
+      expect(verdict.violations.every((v) => v.message.includes('"<unnamed>"'))).toBe(true);
+    }
+  });
+
   it("survives ownerReferences of the wrong shape", () => {
     for (const odd of [{}, "x", 1, true]) {
       const object = {

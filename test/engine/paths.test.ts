@@ -46,6 +46,12 @@ describe("addIfAbsent", () => {
 
   it("leaves wrongly shaped parents to the validations", () => {
     expect(addIfAbsent({ spec: "text" }, ["spec", "x"], 1)).toEqual([]);
+    // A field under an array, or an index under an object, would be a patch
+    // the API server cannot apply (found by npm run fuzz).
+    expect(addIfAbsent({ spec: [{}] }, ["spec", "x"], 1)).toEqual([]);
+    expect(addIfAbsent({ spec: { containers: {} } }, ["spec", "containers", 0, "x"], 1)).toEqual(
+      [],
+    );
   });
 
   it("escapes keys with slashes", () => {

@@ -21,6 +21,9 @@ export function addIfAbsent(root: unknown, path: Path, value: unknown): PatchOpe
   for (let i = 0; i < path.length; i++) {
     if (node === null || typeof node !== "object") return [];
     const segment = path[i] as string | number;
+    // A field goes into an object and an index into an array; on anything
+    // else (a malformed object) the patch would not apply, so none is made.
+    if (Array.isArray(node) !== (typeof segment === "number")) return [];
     const next = (node as Record<string | number, unknown>)[segment];
     if (next === undefined || next === null) {
       const op = next === null ? "replace" : "add";
