@@ -145,7 +145,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Nothing here merges request data into other objects.
     onProtoPoisoning: "ignore",
     onConstructorPoisoning: "ignore",
-    ...(deps.https ? { https: { ...LISTENER_LIMITS, ...deps.https } } : {}),
+    // The request timeout again, for Node's constructor: Fastify sets it on
+    // the server afterwards, which Node (20) applies to headers but not to
+    // bodies, so a body sent a byte a second was never cut (npm run flood).
+    ...(deps.https ? { https: { ...LISTENER_LIMITS, requestTimeout, ...deps.https } } : {}),
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
   } as const;
   const app = Fastify(options) as unknown as FastifyInstance;

@@ -152,6 +152,33 @@ describe("timeouts", () => {
     await Promise.all([closed(raw), closed(tls)]);
     expect(raw.destroyed && tls.destroyed).toBe(true);
   });
+
+  it("answers 408 to headers or a body trickling in past --request-timeout, and closes", async () => {
+    const { server, ca } = await serve({ requestTimeoutMs: 1_000 });
+    const starts = {
+      headers: "POST /validate HTTP/1.1\r\nHost: tollgate\r\nX-Slow: ",
+      body: "POST /validate HTTP/1.1\r\nHost: tollgate\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+    };
+    const answers = await Promise.all(
+      Object.values(starts).map(async (start) => {
+        const socket = tlsConnect({ host: "127.0.0.1", port: server.port, ca });
+        socket.on("error", () => {});
+        await new Promise<void>((done) => socket.once("secureConnect", () => done()));
+        socket.write(start);
+        // A byte every 200 ms: never idle, never done. Only the request
+        // timeout can end it (before the fix, the body kind ran on forever).
+        const trickle = setInterval(() => socket.write(" "), 200);
+        let answer = "";
+        socket.on("data", (chunk: Buffer) => {
+          answer += chunk.toString("utf8");
+        });
+        await closed(socket);
+        clearInterval(trickle);
+        return answer;
+      }),
+    );
+    for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
 });
 
 describe("drain", () => {
