@@ -3,10 +3,18 @@ import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
+import {
+  followCertificates,
+  type OpenedTls,
+  openTlsSource,
+  resolveServingCertificate,
+  type ServingCertificate,
+  secureOptionsOf,
+} from "../certificates/serving.js";
+import type { TlsSource } from "../certificates/source.js";
 import type { DashboardState } from "../dashboard/state.js";
 import { type ExceptionFeed, LiveExceptions } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
-import type { TlsSource } from "../tls/source.js";
 import { buildApp, DEFAULT_REQUEST_TIMEOUT_MS } from "./app.js";
 import { type Companion, type RunningCompanion, startCompanions } from "./companions.js";
 import { guardConnections, maxConnectionsFor, memoryLimit } from "./connections.js";
@@ -18,19 +26,15 @@ import { type MetricsListener, startMetricsListener } from "./metrics-listener.j
 import { defaultModeOnly, labelModeResolver } from "./mode.js";
 import type { NamespaceDirectory } from "./namespace-mode.js";
 import { type LivePolicies, loadPolicies } from "./policies.js";
-import {
-  followCertificates,
-  type OpenedTls,
-  openTlsSource,
-  resolveServingCertificate,
-  type ServingCertificate,
-  secureOptionsOf,
-} from "./serving-tls.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
 import { handleSignals } from "./signals.js";
 
+export {
+  DEFAULT_STATE_DIR,
+  type ServingCertificate,
+  TLS_MIN_VERSION,
+} from "../certificates/serving.js";
 export type { Companion, CompanionContext } from "./companions.js";
-export { DEFAULT_STATE_DIR, type ServingCertificate, TLS_MIN_VERSION } from "./serving-tls.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8443;

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
+import { certificateExpiry } from "../certificates/expiry.js";
+import type { TlsSource } from "../certificates/source.js";
 import type { ExceptedViolation, Violation } from "../engine/index.js";
 import type { PolicyException } from "../exceptions/index.js";
-import { certificateExpiry } from "../tls/expiry.js";
-import type { TlsSource } from "../tls/source.js";
 
 /** From 50µs to 1s: most decisions take well under a millisecond. */
 export const DURATION_BUCKETS = [

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { registry as policyRegistry } from "../../policies/index.js";
+import { type FileWatch, watchFiles } from "../certificates/watch.js";
 import {
   type LoadedPolicy,
   loadDeclarations,
@@ -8,7 +9,6 @@ import {
   PolicyLoadError,
   type ResolvedPolicySet,
 } from "../policyset/index.js";
-import { type FileWatch, watchFiles } from "../tls/watch.js";
 
 /** The policy set in force, which a watched config file can replace while serving. */
 export interface LivePolicies {

@@ -9,7 +9,7 @@
 //   node --import tsx test/bench/bare-server.ts <port> <cert.pem> <key.pem>
 import { readFileSync } from "node:fs";
 import { createServer } from "node:https";
-import { secureOptionsOf } from "../../src/server/serving-tls.js";
+import { secureOptionsOf } from "../../src/certificates/serving.js";
 
 const [port, certFile, keyFile] = process.argv.slice(2);
 if (!port || !certFile || !keyFile) {

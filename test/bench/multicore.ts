@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { generateCertificates } from "../../src/tls/generate.js";
+import { generateCertificates } from "../../src/certificates/generate.js";
 import { admissionReview, loadCases, uidOf } from "./lib/fixtures.js";
 import { RUN_DIR } from "./lib/opa.js";
 import { run, start, stop, stopAll, stopChildrenOnExit } from "./lib/processes.js";

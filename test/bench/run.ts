@@ -16,7 +16,7 @@ import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { generateCertificates } from "../../src/tls/generate.js";
+import { generateCertificates } from "../../src/certificates/generate.js";
 import { CEL_POLICIES, type CelFigures } from "./cel.js";
 import type { EngineFigures, EngineResults } from "./engine.js";
 import { benchHostileInputs, formatHostileFigures } from "./hostile.js";

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { generateCertificates } from "../../src/tls/generate.js";
+import { generateCertificates } from "../../src/certificates/generate.js";
 import { objectsOf } from "../support/policies.js";
 import { DEPLOY, findKubectl, pathOf, webhooksOf } from "./render.js";
 

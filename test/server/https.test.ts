@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type CertificateBundle, generateCertificates } from "../../src/certificates/generate.js";
 import { type RunningServer, startServer } from "../../src/server/main.js";
-import { type CertificateBundle, generateCertificates } from "../../src/tls/generate.js";
 import {
   eventually,
   httpsCall,

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { generateCertificates } from "../../tls/generate.js";
-import { serviceHosts, writeCertificateFiles } from "../../tls/local.js";
+import { generateCertificates } from "../../certificates/generate.js";
+import { serviceHosts, writeCertificateFiles } from "../../certificates/local.js";
 import { ioOf, setExitCode } from "../context.js";
 import { EXIT, UsageError } from "../errors.js";
 

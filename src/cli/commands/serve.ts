@@ -3,6 +3,8 @@ import { relative } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LevelWithSilent, Logger } from "pino";
 import { parseInterval } from "../../audit/background.js";
+import { TlsMaterialError } from "../../certificates/files.js";
+import type { TlsSource } from "../../certificates/source.js";
 import { DashboardState } from "../../dashboard/state.js";
 import type { ExceptionFeed } from "../../exceptions/index.js";
 import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from "../../server/app.js";
@@ -16,8 +18,6 @@ import {
   type RunningServer,
   startServer,
 } from "../../server/main.js";
-import { TlsMaterialError } from "../../tls/files.js";
-import type { TlsSource } from "../../tls/source.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, InputError, UsageError } from "../errors.js";
 
@@ -121,7 +121,7 @@ function explainStartupError(error: unknown, flags: ServeFlags): never {
 
 async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<TlsSource> {
   const { inClusterNamespace, startManagedCertificates } = await import(
-    "../../cluster/certificates.js"
+    "../../certificates/managed.js"
   );
   const namespace = flags.namespace ?? inClusterNamespace();
   if (!namespace) {
@@ -158,7 +158,7 @@ async function backgroundAudit(
     import("../../cluster/audit-reports.js"),
     import("../../cluster/audit-connect.js"),
     import("../../dashboard/background.js"),
-    import("../../cluster/certificates.js"),
+    import("../../certificates/managed.js"),
     import("../../cluster/leader-election.js"),
     import("../../cluster/leader-election-kube.js"),
   ]);

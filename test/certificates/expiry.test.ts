@@ -1,9 +1,9 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { certificateExpiry } from "../../src/certificates/expiry.js";
+import { generateCertificates } from "../../src/certificates/generate.js";
+import type { TlsMaterial, TlsSource } from "../../src/certificates/source.js";
 import { registerCertificateExpiry } from "../../src/server/metrics.js";
-import { certificateExpiry } from "../../src/tls/expiry.js";
-import { generateCertificates } from "../../src/tls/generate.js";
-import type { TlsMaterial, TlsSource } from "../../src/tls/source.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
 const seconds = (days: number) => Math.floor(now.getTime() / 1000) + days * 86_400;

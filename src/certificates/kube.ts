@@ -19,7 +19,7 @@ import {
   type WebhookConfigurationClient,
   type WebhookConfigurationRef,
   type WebhookConfigurationView,
-} from "./certificates.js";
+} from "./clients.js";
 
 const FIELD_MANAGER = "tollgate";
 

@@ -6,8 +6,8 @@ import {
   type WebhookConfigurationClient,
   type WebhookConfigurationRef,
   type WebhookConfigurationView,
-} from "./certificates-clients.js";
-import { parseBundle } from "./certificates-pki.js";
+} from "./clients.js";
+import { parseBundle } from "./pki.js";
 
 const MAX_PATCH_ATTEMPTS = 5;
 /** A concurrent edit: the `test` guard failed (422) or the object changed (409). */

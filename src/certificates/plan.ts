@@ -1,7 +1,6 @@
 // Deciding what the certificate Secret should hold, and whether what it holds
 // can be served. No I/O: the caller reads and writes the Secret.
-import { generateCertificates } from "../tls/generate.js";
-import type { TlsMaterial } from "../tls/source.js";
+import { generateCertificates } from "./generate.js";
 import {
   type Certificate,
   coversHosts,
@@ -12,7 +11,8 @@ import {
   parseBundle,
   parseKeyPair,
   remainingFraction,
-} from "./certificates-pki.js";
+} from "./pki.js";
+import type { TlsMaterial } from "./source.js";
 
 export const SECRET_KEYS = {
   caCert: "ca.crt",

@@ -3,15 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { register as certs } from "../../src/cli/commands/certs.js";
-import type { CliIO } from "../../src/cli/context.js";
-import { runCli } from "../../src/cli/program.js";
 import {
   certificateFilesIn,
   ensureLocalCertificates,
   localHosts,
   serviceHosts,
-} from "../../src/tls/local.js";
+} from "../../src/certificates/local.js";
+import { register as certs } from "../../src/cli/commands/certs.js";
+import type { CliIO } from "../../src/cli/context.js";
+import { runCli } from "../../src/cli/program.js";
 
 const dirs: string[] = [];
 afterEach(() => {

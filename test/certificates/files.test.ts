@@ -17,9 +17,9 @@ import {
   readTlsMaterial,
   TlsMaterialError,
   type TlsReloadEvent,
-} from "../../src/tls/files.js";
-import { type CertificateBundle, generateCertificates } from "../../src/tls/generate.js";
-import type { TlsMaterial } from "../../src/tls/source.js";
+} from "../../src/certificates/files.js";
+import { type CertificateBundle, generateCertificates } from "../../src/certificates/generate.js";
+import type { TlsMaterial } from "../../src/certificates/source.js";
 
 let first: CertificateBundle;
 let second: CertificateBundle;

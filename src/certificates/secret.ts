@@ -1,6 +1,6 @@
-import { type SecretClient, type StoredSecret, statusOf } from "./certificates-clients.js";
-import type { ResolvedCertificateOptions } from "./certificates-options.js";
-import { type CertificatePlan, DAY_MS, planCertificates } from "./certificates-plan.js";
+import { type SecretClient, type StoredSecret, statusOf } from "./clients.js";
+import type { ResolvedCertificateOptions } from "./options.js";
+import { type CertificatePlan, DAY_MS, planCertificates } from "./plan.js";
 
 /** Attempts at a write that another replica, or a deletion, got in ahead of. */
 const MAX_WRITE_ATTEMPTS = 5;

@@ -1,9 +1,5 @@
-import type {
-  CertificateClients,
-  CertificateLogger,
-  WebhookConfigurationRef,
-} from "./certificates-clients.js";
-import { DAY_MS } from "./certificates-plan.js";
+import type { CertificateClients, CertificateLogger, WebhookConfigurationRef } from "./clients.js";
+import { DAY_MS } from "./plan.js";
 
 /** The Secret deploy/base grants access to (rbac.yaml). */
 export const DEFAULT_SECRET_NAME = "tollgate-tls";

@@ -13,10 +13,10 @@ import {
   SECRET_KEYS,
   startManagedCertificates,
   usableMaterial,
-} from "../../src/cluster/certificates.js";
-import { isIssuedBy, parseBundle, parseCertificate } from "../../src/cluster/certificates-pki.js";
-import type { TlsMaterial } from "../../src/tls/source.js";
-import { FakeSecrets, FakeWebhooks } from "./fake-kube.js";
+} from "../../src/certificates/managed.js";
+import { isIssuedBy, parseBundle, parseCertificate } from "../../src/certificates/pki.js";
+import type { TlsMaterial } from "../../src/certificates/source.js";
+import { FakeSecrets, FakeWebhooks } from "../cluster/fake-kube.js";
 
 const DAY = 86_400_000;
 const NAMESPACE = "tollgate-system";

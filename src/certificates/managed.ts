@@ -21,16 +21,16 @@
 // active one, the next one during a rotation, the previous one until it
 // expires) and next-ca.crt/next-ca.key during a rotation.
 import { readFileSync } from "node:fs";
-import type { TlsMaterial, TlsSource } from "../tls/source.js";
-import { type CertificateClients, describeError } from "./certificates-clients.js";
+import { type CertificateClients, describeError } from "./clients.js";
 import {
   type ManagedCertificatesOptions,
   type ResolvedCertificateOptions,
   resolveCertificateOptions,
-} from "./certificates-options.js";
-import { usableMaterial } from "./certificates-plan.js";
-import { CertificateSecret } from "./certificates-secret.js";
-import { CaBundleInjector } from "./certificates-webhooks.js";
+} from "./options.js";
+import { usableMaterial } from "./plan.js";
+import { CertificateSecret } from "./secret.js";
+import type { TlsMaterial, TlsSource } from "./source.js";
+import { CaBundleInjector } from "./webhooks.js";
 
 export {
   type CertificateClients,
@@ -44,20 +44,20 @@ export {
   type WebhookConfigurationKind,
   type WebhookConfigurationRef,
   type WebhookConfigurationView,
-} from "./certificates-clients.js";
+} from "./clients.js";
 export {
   DEFAULT_SECRET_NAME,
   DEFAULT_SERVICE,
   DEFAULT_WEBHOOK_CONFIGURATIONS,
   type ManagedCertificatesOptions,
-} from "./certificates-options.js";
+} from "./options.js";
 export {
   type CertificatePlan,
   type PlanContext,
   planCertificates,
   SECRET_KEYS,
   usableMaterial,
-} from "./certificates-plan.js";
+} from "./plan.js";
 
 /** A TlsSource backed by the Secret, which it creates, renews and shares with other replicas. */
 export class ManagedCertificates implements TlsSource {
@@ -238,8 +238,7 @@ export class ManagedCertificates implements TlsSource {
 export async function startManagedCertificates(
   options: ManagedCertificatesOptions,
 ): Promise<ManagedCertificates> {
-  const clients =
-    options.clients ?? (await import("./certificates-kube.js")).inClusterCertificateClients();
+  const clients = options.clients ?? (await import("./kube.js")).inClusterCertificateClients();
   const manager = new ManagedCertificates(options, clients);
   await manager.start();
   return manager;

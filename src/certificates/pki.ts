@@ -1,6 +1,6 @@
 // X.509 helpers for the in-cluster certificate manager: reading what a Secret
 // holds, checking it, and issuing a serving certificate from an existing CA
-// (src/tls/generate.ts always creates a fresh CA, which renewal must not do).
+// (generate.ts always creates a fresh CA, which renewal must not do).
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { generate } from "selfsigned";
