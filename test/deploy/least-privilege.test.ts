@@ -28,12 +28,12 @@ describe.each(["base", "overlays/cluster-wide", "overlays/opt-in", "overlays/cer
       expect(deployment.spec.template.spec.priorityClassName).toBe("system-cluster-critical");
     });
 
-    it("opens only port 8443 of the webhook pods", () => {
+    it("opens 8443 of the webhook pods to all, and 9090 (metrics) to labelled namespaces only", () => {
       const policy = find(objects, "NetworkPolicy", "tollgate") as KubeObject & {
         spec: {
           podSelector: { matchLabels: Record<string, string> };
           policyTypes: string[];
-          ingress: { ports: { port: number; protocol: string }[] }[];
+          ingress: { from?: unknown[]; ports: { port: number; protocol: string }[] }[];
         };
       };
       const deployment = find(objects, "Deployment", "tollgate") as KubeObject & {
@@ -44,8 +44,22 @@ describe.each(["base", "overlays/cluster-wide", "overlays/opt-in", "overlays/cer
         expect(podLabels[key], key).toBe(value);
       }
       expect(policy.spec.policyTypes).toEqual(["Ingress"]);
-      const ports = policy.spec.ingress.flatMap((rule) => rule.ports);
-      expect(ports).toEqual([{ port: 8443, protocol: "TCP" }]);
+      expect(policy.spec.ingress).toEqual([
+        { ports: [{ port: 8443, protocol: "TCP" }] },
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { "tollgate.dev/metrics-scraper": "true" } } },
+          ],
+          ports: [{ port: 9090, protocol: "TCP" }],
+        },
+      ]);
+      // The metrics port is the one the server serves /metrics on.
+      const container = (
+        deployment as unknown as {
+          spec: { template: { spec: { containers: { args: string[] }[] } } };
+        }
+      ).spec.template.spec.containers[0];
+      expect(container?.args).toContain("--metrics-port=9090");
     });
 
     it("binds both admission policies to Tollgate's ServiceAccount, failing closed", () => {

@@ -302,12 +302,17 @@ describe("in-cluster overlays", () => {
         ports: { port: number; targetPort: string | number }[];
         selector: Record<string, string>;
       };
-      expect(ports).toHaveLength(1);
-      expect(ports[0]?.port).toBe(443);
-      const target = c.ports.find(
-        (p) => p.name === ports[0]?.targetPort || p.containerPort === ports[0]?.targetPort,
-      );
-      expect(target?.containerPort).toBe(8443);
+      // 443 reaches the webhook's 8443; 9090 the metrics listener's (--metrics-port).
+      const targets = ports.map((port) => [
+        port.port,
+        c.ports.find((p) => p.name === port.targetPort || p.containerPort === port.targetPort)
+          ?.containerPort,
+      ]);
+      expect(targets).toEqual([
+        [443, 8443],
+        [9090, 9090],
+      ]);
+      expect(c.args).toContain("--metrics-port=9090");
       expect(spec.template.metadata.labels).toEqual(expect.objectContaining(selector));
       expect(c.args).toContain("--port=8443");
     });
