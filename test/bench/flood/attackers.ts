@@ -1,0 +1,169 @@
+// The hostile half of `npm run flood`, run as its own process so that its
+// thousands of sockets never slow the admission client down. Each of
+// `connections` slots keeps one connection of its kind open for as long as
+// the server allows, and opens the next 200 ms after the server closes it:
+//
+//   tcp-idle      TCP connected, no TLS ClientHello ever sent
+//   tls-silent    TLS handshake completed, then nothing
+//   slow-headers  a request line, then one header byte a second
+//   slow-body     complete headers for a 100,000-byte body, then one byte a second
+//
+// Prints one JSON line of figures per kind on standard output when done.
+//   tsx test/bench/flood/attackers.ts '{"port":8443,"connections":10000,"seconds":60}'
+import { connect as netConnect, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { connect as tlsConnect } from "node:tls";
+
+export const ATTACK_KINDS = ["tcp-idle", "tls-silent", "slow-headers", "slow-body"] as const;
+export type AttackKind = (typeof ATTACK_KINDS)[number];
+
+export interface AttackConfig {
+  port: number;
+  connections: number;
+  seconds: number;
+  /** The first connections open over this long, not all in one instant. */
+  rampSeconds?: number;
+}
+
+export interface KindFigures {
+  kind: AttackKind;
+  slots: number;
+  opened: number;
+  /** Connections the server closed (all others were still open at the end). */
+  closedByServer: number;
+  /** Most of this kind open at once. */
+  peakOpen: number;
+  /** Lifetimes of the connections the server closed, milliseconds. */
+  lifetimeP50Ms: number;
+  lifetimeMaxMs: number;
+  /** Age of the oldest connection still open when the attack ended. */
+  oldestOpenMs: number;
+  /** Bytes trickled to the server. */
+  bytesTrickled: number;
+}
+
+const RECONNECT_MS = 200;
+const HOST = "127.0.0.1";
+
+interface Slot {
+  kind: AttackKind;
+  socket: Socket | undefined;
+  openedAt: number;
+  /** What the next tick writes: slow kinds only. */
+  trickle: string;
+}
+
+function median(sorted: readonly number[]): number {
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function opening(kind: AttackKind): string {
+  if (kind === "slow-headers") return "POST /validate HTTP/1.1\r\nHost: tollgate\r\nX-Slow: ";
+  if (kind === "slow-body") {
+    return "POST /validate HTTP/1.1\r\nHost: tollgate\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{";
+  }
+  return "";
+}
+
+export async function attack(config: AttackConfig): Promise<KindFigures[]> {
+  const started = performance.now();
+  const end = started + config.seconds * 1000;
+  const ramp = (config.rampSeconds ?? 10) * 1000;
+  const figures = new Map<AttackKind, KindFigures & { open: number; lifetimes: number[] }>(
+    ATTACK_KINDS.map((kind) => [
+      kind,
+      {
+        kind,
+        slots: 0,
+        opened: 0,
+        closedByServer: 0,
+        peakOpen: 0,
+        lifetimeP50Ms: 0,
+        lifetimeMaxMs: 0,
+        oldestOpenMs: 0,
+        bytesTrickled: 0,
+        open: 0,
+        lifetimes: [],
+      },
+    ]),
+  );
+  const slots: Slot[] = [];
+  let stopping = false;
+
+  const open = (slot: Slot) => {
+    if (stopping || performance.now() > end) return;
+    const f = figures.get(slot.kind) as KindFigures & { open: number; lifetimes: number[] };
+    const onOpen = () => {
+      const first = opening(slot.kind);
+      if (first) socket.write(first);
+      slot.trickle = slot.kind === "slow-body" ? " " : slot.kind === "slow-headers" ? "a" : "";
+    };
+    const socket =
+      slot.kind === "tcp-idle"
+        ? netConnect(config.port, HOST)
+        : tlsConnect({ port: config.port, host: HOST, rejectUnauthorized: false }, onOpen);
+    slot.socket = socket;
+    slot.openedAt = performance.now();
+    slot.trickle = "";
+    f.opened++;
+    f.open++;
+    f.peakOpen = Math.max(f.peakOpen, f.open);
+    socket.on("error", () => {});
+    socket.on("data", () => {});
+    socket.once("close", () => {
+      f.open--;
+      slot.socket = undefined;
+      if (stopping) return;
+      f.closedByServer++;
+      f.lifetimes.push(performance.now() - slot.openedAt);
+      setTimeout(() => open(slot), RECONNECT_MS);
+    });
+  };
+
+  // Kinds interleaved, so that every kind ramps up at the same pace.
+  for (let i = 0; i < config.connections; i++) {
+    const kind = ATTACK_KINDS[i % ATTACK_KINDS.length] as AttackKind;
+    (figures.get(kind) as KindFigures).slots++;
+    const slot: Slot = { kind, socket: undefined, openedAt: 0, trickle: "" };
+    slots.push(slot);
+    setTimeout(() => open(slot), (i * ramp) / config.connections);
+  }
+
+  // One ticker for every slow connection: a byte a second each.
+  const ticker = setInterval(() => {
+    for (const slot of slots) {
+      if (!slot.socket || !slot.trickle || slot.socket.destroyed) continue;
+      slot.socket.write(slot.trickle);
+      (figures.get(slot.kind) as KindFigures).bytesTrickled++;
+    }
+  }, 1_000);
+
+  await new Promise((done) => setTimeout(done, config.seconds * 1000));
+  stopping = true;
+  clearInterval(ticker);
+  const now = performance.now();
+  for (const slot of slots) {
+    if (!slot.socket) continue;
+    const f = figures.get(slot.kind) as KindFigures;
+    f.oldestOpenMs = Math.max(f.oldestOpenMs, now - slot.openedAt);
+    slot.socket.destroy();
+  }
+  return [...figures.values()].map(({ open: _open, lifetimes, ...f }) => {
+    const sorted = lifetimes.sort((a, b) => a - b);
+    return { ...f, lifetimeP50Ms: median(sorted), lifetimeMaxMs: sorted.at(-1) ?? 0 };
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const config = JSON.parse(process.argv[2] ?? "{}") as AttackConfig;
+  attack(config).then(
+    (figures) => {
+      for (const f of figures) process.stdout.write(`${JSON.stringify(f)}\n`);
+      process.exit(0);
+    },
+    (error: Error) => {
+      process.stderr.write(`attackers: ${error.message}\n`);
+      process.exit(2);
+    },
+  );
+}
