@@ -1,4 +1,10 @@
 import type { PolicySet } from "../engine/index.js";
+import {
+  DEFAULT_REPORT_API,
+  REPORT_FORMATS,
+  REPORT_PLURALS,
+  type ReportApiName,
+} from "./reports.js";
 
 /** A kind the audit knows how to list, with what RBAC needs to say about it. */
 export interface KindInfo {
@@ -150,7 +156,11 @@ export interface RbacRule {
  * namespaces for --namespace, and read/write on the reports when it writes
  * them. /version is readable by every authenticated identity already.
  */
-export function auditRbacRules(options: { writeReports: boolean }): RbacRule[] {
+export function auditRbacRules(options: {
+  writeReports: boolean;
+  /** The report API written; wgpolicyk8s.io when absent. */
+  reportApi?: ReportApiName | undefined;
+}): RbacRule[] {
   const byGroup = new Map<string, Set<string>>();
   for (const kind of AUDIT_KINDS) {
     if (kind.kind === "ConfigMap") continue;
@@ -167,9 +177,10 @@ export function auditRbacRules(options: { writeReports: boolean }): RbacRule[] {
       group === "" && resources.has("namespaces") ? ["get", "list", "watch"] : ["list", "watch"],
   }));
   if (options.writeReports) {
+    const format = REPORT_FORMATS[options.reportApi ?? DEFAULT_REPORT_API];
     rules.push({
-      apiGroups: ["wgpolicyk8s.io"],
-      resources: ["policyreports", "clusterpolicyreports"],
+      apiGroups: [format.group],
+      resources: [REPORT_PLURALS[format.namespacedKind], REPORT_PLURALS[format.clusterKind]],
       verbs: ["get", "list", "create", "update", "delete"],
     });
   }

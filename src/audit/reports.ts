@@ -4,9 +4,61 @@ import type { AuditResult } from "./run.js";
 import { type Bucket, CLUSTER_BUCKET } from "./tally.js";
 import type { AuditFinding, ReportResult } from "./types.js";
 
-export const REPORT_GROUP = "wgpolicyk8s.io";
-export const REPORT_VERSION = "v1alpha2";
-export const REPORT_API_VERSION = `${REPORT_GROUP}/${REPORT_VERSION}`;
+/**
+ * The report APIs the audit can write: the Policy WG's wgpolicyk8s.io
+ * (PolicyReport, ClusterPolicyReport) and its successor openreports.io
+ * (Report, ClusterReport). The results have the same fields in both.
+ */
+export const REPORT_APIS = ["wgpolicyk8s", "openreports"] as const;
+export type ReportApiName = (typeof REPORT_APIS)[number];
+export const DEFAULT_REPORT_API: ReportApiName = "wgpolicyk8s";
+
+export interface ReportFormat {
+  api: ReportApiName;
+  group: string;
+  version: string;
+  apiVersion: string;
+  namespacedKind: ReportKind;
+  clusterKind: ReportKind;
+  /** Where the CRDs come from, for the error a cluster without them gets. */
+  crdHint: string;
+}
+
+export const REPORT_FORMATS: Readonly<Record<ReportApiName, ReportFormat>> = {
+  wgpolicyk8s: {
+    api: "wgpolicyk8s",
+    group: "wgpolicyk8s.io",
+    version: "v1alpha2",
+    apiVersion: "wgpolicyk8s.io/v1alpha2",
+    namespacedKind: "PolicyReport",
+    clusterKind: "ClusterPolicyReport",
+    crdHint:
+      "the PolicyReport CRDs (wgpolicyk8s.io) are not installed; apply deploy/crds/policyreports.yaml (or install a tool that ships them) first, or choose --report-api openreports",
+  },
+  openreports: {
+    api: "openreports",
+    group: "openreports.io",
+    version: "v1alpha1",
+    apiVersion: "openreports.io/v1alpha1",
+    namespacedKind: "Report",
+    clusterKind: "ClusterReport",
+    crdHint:
+      "the OpenReports CRDs (openreports.io) are not installed; apply config/install.yaml of github.com/openreports/reports-api (docs/audit.md) first, or choose --report-api wgpolicyk8s",
+  },
+};
+
+/** Resource names (plurals) of every report kind. */
+export const REPORT_PLURALS: Readonly<Record<ReportKind, string>> = {
+  PolicyReport: "policyreports",
+  ClusterPolicyReport: "clusterpolicyreports",
+  Report: "reports",
+  ClusterReport: "clusterreports",
+};
+
+/** The wgpolicyk8s.io API, the default. */
+export const REPORT_GROUP = REPORT_FORMATS.wgpolicyk8s.group;
+export const REPORT_VERSION = REPORT_FORMATS.wgpolicyk8s.version;
+export const REPORT_API_VERSION = REPORT_FORMATS.wgpolicyk8s.apiVersion;
 export const NAMESPACED_REPORT_NAME = "tollgate-audit";
 export const CLUSTER_REPORT_NAME = "tollgate-audit-cluster";
 
@@ -63,7 +115,7 @@ export interface PolicyReportSummary {
   skip: number;
 }
 
-export type ReportKind = "PolicyReport" | "ClusterPolicyReport";
+export type ReportKind = "PolicyReport" | "ClusterPolicyReport" | "Report" | "ClusterReport";
 
 export interface PolicyReportObject {
   apiVersion: string;
@@ -75,6 +127,8 @@ export interface PolicyReportObject {
     annotations: Record<string, string>;
     resourceVersion?: string;
   };
+  /** openreports.io only: the tool that wrote the report. */
+  source?: string;
   summary: PolicyReportSummary;
   results: PolicyReportResult[];
 }
@@ -86,18 +140,20 @@ export interface ReportRef {
 }
 
 /**
- * Storage for PolicyReports. Implemented over CustomObjectsApi in
+ * Storage for PolicyReports (or OpenReports Reports, by `format`). Implemented over CustomObjectsApi in
  * src/cluster/audit-reports.ts and by fakes in tests. `create` and `replace`
  * throw ReportConflictError when the object already exists or changed since
  * it was read; every other failure is an AuditError.
  */
 export interface ReportApi {
+  /** The API written to; wgpolicyk8s.io when absent. */
+  readonly format?: ReportFormat | undefined;
   get(ref: ReportRef): Promise<PolicyReportObject | undefined>;
   create(report: PolicyReportObject): Promise<void>;
   replace(report: PolicyReportObject): Promise<void>;
   /** Resolves when the object is gone, including when it never existed. */
   delete(ref: ReportRef): Promise<void>;
-  /** Namespaces holding a PolicyReport with REPORT_LABELS. */
+  /** Namespaces holding a (namespaced) report of `format` with REPORT_LABELS. */
   namespacesWithReports(): Promise<string[]>;
 }
 
@@ -152,11 +208,13 @@ export interface BuildOptions {
   maxResults: number;
   policySet?: string | undefined;
   maxBytes?: number | undefined;
+  /** The API to write; wgpolicyk8s.io when absent. */
+  format?: ReportFormat | undefined;
 }
 
 /**
  * The PolicyReport of one bucket (a ClusterPolicyReport for the cluster
- * bucket). `summary` counts everything; `results` lists failures and
+ * bucket; Report and ClusterReport with the openreports.io format). `summary` counts everything; `results` lists failures and
  * warnings only (passes are counted, not listed), at most maxResults and
  * never more than MAX_REPORT_BYTES, and the omitted count is annotated.
  */
@@ -204,13 +262,17 @@ export function buildReport(bucket: Bucket, options: BuildOptions): PolicyReport
     annotations,
   };
   if (!cluster) metadata.namespace = bucket.namespace;
-  return {
-    apiVersion: REPORT_API_VERSION,
-    kind: cluster ? "ClusterPolicyReport" : "PolicyReport",
+  const format = options.format ?? REPORT_FORMATS.wgpolicyk8s;
+  const report: PolicyReportObject = {
+    apiVersion: format.apiVersion,
+    kind: cluster ? format.clusterKind : format.namespacedKind,
     metadata,
     summary,
     results,
   };
+  // wgpolicyk8s.io/v1alpha2 has no report-level source; openreports.io does.
+  if (format.api === "openreports") report.source = "tollgate";
+  return report;
 }
 
 export type WriteOutcome = "created" | "updated" | "unchanged";
@@ -315,8 +377,14 @@ export async function writeReports(
     reports: 0,
     omittedResults: 0,
   };
+  const format = api.format ?? REPORT_FORMATS.wgpolicyk8s;
   const build = (bucket: Bucket) =>
-    buildReport(bucket, { now, maxResults: options.maxResults, policySet: result.policySet });
+    buildReport(bucket, {
+      now,
+      maxResults: options.maxResults,
+      policySet: result.policySet,
+      format,
+    });
   const write = async (report: PolicyReportObject) => {
     let outcome: WriteOutcome;
     try {
@@ -340,7 +408,7 @@ export async function writeReports(
     const audited = new Set(result.namespaces);
     const stale = (await api.namespacesWithReports()).filter((ns) => !audited.has(ns));
     await mapLimit(stale, options.concurrency ?? 4, async (namespace) => {
-      await api.delete({ kind: "PolicyReport", namespace, name: NAMESPACED_REPORT_NAME });
+      await api.delete({ kind: format.namespacedKind, namespace, name: NAMESPACED_REPORT_NAME });
       summary.deleted++;
     });
   }

@@ -3,27 +3,29 @@ import { AuditError, ReportConflictError } from "../audit/errors.js";
 import {
   NAMESPACED_REPORT_NAME,
   type PolicyReportObject,
-  REPORT_GROUP,
+  REPORT_FORMATS,
   REPORT_LABEL_SELECTOR,
-  REPORT_VERSION,
+  REPORT_PLURALS,
   type ReportApi,
+  type ReportFormat,
   type ReportRef,
 } from "../audit/reports.js";
 import type { ClusterSource } from "../audit/types.js";
 import { httpStatusOf, statusOf, toAuditError, withRetry } from "./audit-connect.js";
 import { KubeAuditSource } from "./audit-source.js";
 
-const PLURAL = { PolicyReport: "policyreports", ClusterPolicyReport: "clusterpolicyreports" };
-
-const CRD_HINT =
-  "the PolicyReport CRDs are not installed; apply deploy/crds/policyreports.yaml (or install a tool that ships them) first";
-
-/** PolicyReports and the ClusterPolicyReport through CustomObjectsApi. */
+/**
+ * PolicyReports and the ClusterPolicyReport (or, with the openreports.io
+ * format, Reports and the ClusterReport) through CustomObjectsApi.
+ */
 export class KubeReportApi implements ReportApi {
   private readonly api: CustomObjectsApi;
   private readonly endpoint: string;
 
-  constructor(kc: KubeConfig) {
+  constructor(
+    kc: KubeConfig,
+    readonly format: ReportFormat = REPORT_FORMATS.wgpolicyk8s,
+  ) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.endpoint = kc.getCurrentCluster()?.server ?? "(unknown server)";
   }
@@ -33,7 +35,7 @@ export class KubeReportApi implements ReportApi {
     const said = statusOf(error);
     // A missing CRD answers 404 with a plain "page not found", not a Status.
     if (status === 404 && said?.reason !== "NotFound") {
-      throw new AuditError("not-found", CRD_HINT);
+      throw new AuditError("not-found", this.format.crdHint);
     }
     // The report's namespace was deleted, or is being deleted, since it was listed.
     const namespaceGone =
@@ -45,14 +47,18 @@ export class KubeReportApi implements ReportApi {
     }
     throw toAuditError(error, {
       verb,
-      resource: `${PLURAL[ref.kind]}.${REPORT_GROUP}`,
+      resource: `${REPORT_PLURALS[ref.kind]}.${this.format.group}`,
       namespace: ref.namespace,
       endpoint: this.endpoint,
     });
   }
 
   private target(ref: ReportRef) {
-    return { group: REPORT_GROUP, version: REPORT_VERSION, plural: PLURAL[ref.kind] };
+    return {
+      group: this.format.group,
+      version: this.format.version,
+      plural: REPORT_PLURALS[ref.kind],
+    };
   }
 
   async get(ref: ReportRef): Promise<PolicyReportObject | undefined> {
@@ -134,7 +140,7 @@ export class KubeReportApi implements ReportApi {
   async namespacesWithReports(): Promise<string[]> {
     const namespaces: string[] = [];
     let token: string | undefined;
-    const ref: ReportRef = { kind: "PolicyReport", name: NAMESPACED_REPORT_NAME };
+    const ref: ReportRef = { kind: this.format.namespacedKind, name: NAMESPACED_REPORT_NAME };
     do {
       let page: { items?: PolicyReportObject[]; metadata?: { continue?: string } };
       try {
@@ -166,7 +172,11 @@ function refOf(report: PolicyReportObject): ReportRef {
 /**
  * Both audit adapters over one kubeconfig, ready for runAudit, writeReports
  * and startBackgroundAudit: `startBackgroundAudit({ ...kubeAuditAdapters(kc), ... })`.
+ * Reports are written in `format` (wgpolicyk8s.io unless told otherwise).
  */
-export function kubeAuditAdapters(kc: KubeConfig): { source: ClusterSource; reports: ReportApi } {
-  return { source: new KubeAuditSource(kc), reports: new KubeReportApi(kc) };
+export function kubeAuditAdapters(
+  kc: KubeConfig,
+  format: ReportFormat = REPORT_FORMATS.wgpolicyk8s,
+): { source: ClusterSource; reports: ReportApi } {
+  return { source: new KubeAuditSource(kc), reports: new KubeReportApi(kc, format) };
 }

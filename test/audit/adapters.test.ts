@@ -166,5 +166,10 @@ describe("auditRbacRules", () => {
       resources: ["policyreports", "clusterpolicyreports"],
       verbs: ["get", "list", "create", "update", "delete"],
     });
+    expect(auditRbacRules({ writeReports: true, reportApi: "openreports" }).at(-1)).toEqual({
+      apiGroups: ["openreports.io"],
+      resources: ["reports", "clusterreports"],
+      verbs: ["get", "list", "create", "update", "delete"],
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AuditError } from "../../src/audit/errors.js";
+import { REPORT_FORMATS } from "../../src/audit/reports.js";
 import type { ClusterSource } from "../../src/audit/types.js";
 import { register, runAuditCommand } from "../../src/cli/commands/audit.js";
 import { runCli } from "../../src/cli/program.js";
@@ -75,6 +76,33 @@ describe("tollgate audit", () => {
     expect(reports.store.size).toBe(2);
   });
 
+  it("writes OpenReports with --report-api openreports", async () => {
+    const source = new FakeSource([
+      ...tidyNamespace("a"),
+      deployment("a", "web", { privileged: true }),
+    ]);
+    let asked: string | undefined;
+    let reports: FakeReportApi | undefined;
+    const code = await runAuditCommand(
+      { ...base, writeReports: true, reportApi: "openreports" },
+      stringIO(),
+      {
+        ...connectTo(source),
+        connect: (_kubeconfig, reportApi) => {
+          asked = reportApi;
+          reports = new FakeReportApi(REPORT_FORMATS[reportApi]);
+          return { source, reports };
+        },
+      },
+    );
+    expect(code).toBe(1);
+    expect(asked).toBe("openreports");
+    expect([...(reports?.store.keys() ?? [])].sort()).toEqual([
+      "ClusterReport//tollgate-audit-cluster",
+      "Report/a/tollgate-audit",
+    ]);
+  });
+
   it("exits 2 with one line when the cluster cannot be used, and keeps JSON valid", async () => {
     const source = new FakeSource([]);
     source.list = async function* () {
@@ -102,6 +130,9 @@ describe("tollgate audit", () => {
     expect(io.err).toContain("--max-results");
     const bad = stringIO();
     expect(await runCli(["audit", "-n", "Not_A_Namespace"], bad, [register])).toBe(2);
+    const api = stringIO();
+    expect(await runCli(["audit", "--report-api", "kyverno"], api, [register])).toBe(2);
+    expect(api.err).toContain("wgpolicyk8s, openreports");
     const missing = stringIO();
     expect(
       await runCli(["audit", "--kubeconfig", "/nonexistent/kubeconfig"], missing, [register]),

@@ -4,8 +4,10 @@ import { ReportConflictError } from "../../src/audit/errors.js";
 import { AUDIT_KINDS, KIND_INFO } from "../../src/audit/kinds.js";
 import {
   type PolicyReportObject,
+  REPORT_FORMATS,
   REPORT_LABELS,
   type ReportApi,
+  type ReportFormat,
   type ReportRef,
 } from "../../src/audit/reports.js";
 import type { ClusterSource, ListPage, ServerVersion } from "../../src/audit/types.js";
@@ -61,6 +63,7 @@ export class FakeSource implements ClusterSource {
 const keyOf = (ref: ReportRef) => `${ref.kind}/${ref.namespace ?? ""}/${ref.name}`;
 
 export class FakeReportApi implements ReportApi {
+  constructor(readonly format?: ReportFormat) {}
   readonly store = new Map<string, PolicyReportObject>();
   readonly log: string[] = [];
   private version = 0;
@@ -111,7 +114,7 @@ export class FakeReportApi implements ReportApi {
     return [...this.store.values()]
       .filter(
         (r) =>
-          r.kind === "PolicyReport" &&
+          r.kind === (this.format ?? REPORT_FORMATS.wgpolicyk8s).namespacedKind &&
           Object.entries(REPORT_LABELS).every(([k, v]) => r.metadata.labels[k] === v),
       )
       .map((r) => r.metadata.namespace as string);

@@ -6,6 +6,7 @@ import {
   NAMESPACED_REPORT_NAME,
   REPORT_ANNOTATIONS,
   REPORT_API_VERSION,
+  REPORT_FORMATS,
   upsertReport,
   writeReports,
 } from "../../src/audit/reports.js";
@@ -211,6 +212,34 @@ describe("writeReports", () => {
       maxResults: 10,
     });
     expect(summary).toMatchObject({ created: 2, skipped: 1, reports: 2 });
+  });
+
+  it("writes Reports and a ClusterReport (openreports.io) with the same results when the API says so", async () => {
+    const wg = new FakeReportApi();
+    const or = new FakeReportApi(REPORT_FORMATS.openreports);
+    const result = await runAudit(new FakeSource(cluster), { policies });
+    await writeReports(wg, result, { maxResults: 10, now: NOW });
+    await writeReports(or, result, { maxResults: 10, now: NOW });
+    expect([...or.store.keys()].sort()).toEqual([
+      "ClusterReport//tollgate-audit-cluster",
+      "Report/clean/tollgate-audit",
+      "Report/dirty/tollgate-audit",
+    ]);
+    const report = or.store.get("Report/dirty/tollgate-audit");
+    const policyReport = wg.store.get("PolicyReport/dirty/tollgate-audit");
+    expect(report).toMatchObject({ apiVersion: "openreports.io/v1alpha1", source: "tollgate" });
+    expect(policyReport?.apiVersion).toBe("wgpolicyk8s.io/v1alpha2");
+    expect(policyReport).not.toHaveProperty("source");
+    expect(report?.results.length).toBeGreaterThan(0);
+    expect(report?.results).toEqual(policyReport?.results);
+    expect(report?.summary).toEqual(policyReport?.summary);
+    // A namespace no longer audited loses its Report, not some PolicyReport.
+    const fixed = cluster.filter((o) => o.metadata?.name !== "web" && o.metadata?.name !== "dirty");
+    const summary = await writeReports(or, await runAudit(new FakeSource(fixed), { policies }), {
+      maxResults: 10,
+    });
+    expect(summary.deleted).toBe(1);
+    expect(or.log).toContain("delete Report/dirty/tollgate-audit");
   });
 
   it("touches only the given namespaces on a filtered audit", async () => {

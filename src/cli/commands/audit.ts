@@ -6,9 +6,13 @@ import {
   type ClusterSource,
   DEFAULT_LIMITS,
   DEFAULT_PAGE_SIZE,
+  DEFAULT_REPORT_API,
   exitCodeOf,
   JsonAuditWriter,
+  REPORT_APIS,
+  REPORT_FORMATS,
   type ReportApi,
+  type ReportApiName,
   renderTable,
   runAudit,
   type WriteSummary,
@@ -28,6 +32,8 @@ export interface AuditCommandOptions {
   config?: string | undefined;
   format: AuditFormat;
   writeReports: boolean;
+  /** Which report API --write-reports writes; wgpolicyk8s.io when absent. */
+  reportApi?: ReportApiName | undefined;
   maxResults: number;
   pageSize: number;
   strict: boolean;
@@ -35,7 +41,10 @@ export interface AuditCommandOptions {
 
 export interface AuditCommandDeps {
   /** The cluster to read and write; defaults to client-node over the kubeconfig. */
-  connect?: (kubeconfig: string | undefined) => { source: ClusterSource; reports: ReportApi };
+  connect?: (
+    kubeconfig: string | undefined,
+    reportApi: ReportApiName,
+  ) => { source: ClusterSource; reports: ReportApi };
   /** The policy set for a --config path; defaults to the shipped policies. */
   loadPolicies?: (config: string | undefined) => ResolvedPolicySet;
   /** Where the progress bar goes; undefined for none. */
@@ -73,10 +82,10 @@ function progressBar(stream: NodeJS.WritableStream) {
 }
 
 /** client-node is large: load it only when an audit actually connects. */
-async function connectWithKubeconfig(file: string | undefined) {
+async function connectWithKubeconfig(file: string | undefined, reportApi: ReportApiName) {
   const { loadKubeConfig } = await import("../../cluster/audit-connect.js");
   const { kubeAuditAdapters } = await import("../../cluster/audit-reports.js");
-  return kubeAuditAdapters(loadKubeConfig(file));
+  return kubeAuditAdapters(loadKubeConfig(file), REPORT_FORMATS[reportApi]);
 }
 
 /**
@@ -95,9 +104,10 @@ export async function runAuditCommand(
   const json = options.format === "json" ? new JsonAuditWriter(io.stdout) : undefined;
   const bar = deps.progress ? progressBar(deps.progress) : undefined;
   try {
+    const reportApi = options.reportApi ?? DEFAULT_REPORT_API;
     const { source, reports } = deps.connect
-      ? deps.connect(options.kubeconfig)
-      : await connectWithKubeconfig(options.kubeconfig);
+      ? deps.connect(options.kubeconfig, reportApi)
+      : await connectWithKubeconfig(options.kubeconfig, reportApi);
     await json?.start({
       endpoint: source.endpoint,
       policySet: policies.source,
@@ -171,6 +181,7 @@ interface AuditFlags {
   config?: string;
   format: AuditFormat;
   writeReports?: boolean;
+  reportApi: ReportApiName;
   maxResults: number;
   pageSize: number;
   strict?: boolean;
@@ -197,7 +208,15 @@ export function register(program: Command): void {
     )
     .option(
       "--write-reports",
-      "write a PolicyReport per namespace and a ClusterPolicyReport (wgpolicyk8s.io/v1alpha2)",
+      "write a report per namespace and one for the cluster: PolicyReport and ClusterPolicyReport (wgpolicyk8s.io/v1alpha2), or Report and ClusterReport with --report-api openreports",
+    )
+    .addOption(
+      new Option(
+        "--report-api <api>",
+        "the report API --write-reports writes: wgpolicyk8s (wgpolicyk8s.io/v1alpha2) or openreports (openreports.io/v1alpha1)",
+      )
+        .choices(REPORT_APIS)
+        .default(DEFAULT_REPORT_API),
     )
     .option(
       "--max-results <n>",
@@ -222,6 +241,7 @@ export function register(program: Command): void {
           config: flags.config,
           format: flags.format,
           writeReports: flags.writeReports === true,
+          reportApi: flags.reportApi,
           maxResults: flags.maxResults,
           pageSize: flags.pageSize,
           strict: flags.strict === true,

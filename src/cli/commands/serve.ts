@@ -3,6 +3,12 @@ import { relative } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LevelWithSilent, Logger } from "pino";
 import { parseInterval } from "../../audit/background.js";
+import {
+  DEFAULT_REPORT_API,
+  REPORT_APIS,
+  REPORT_FORMATS,
+  type ReportApiName,
+} from "../../audit/reports.js";
 import { TlsMaterialError } from "../../certificates/files.js";
 import type { TlsSource } from "../../certificates/source.js";
 import { DashboardState } from "../../dashboard/state.js";
@@ -39,6 +45,7 @@ interface ServeFlags {
   namespace?: string;
   service: string;
   backgroundAudit?: number;
+  reportApi: ReportApiName;
   watchExceptions?: boolean;
 }
 
@@ -142,6 +149,7 @@ async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<T
  */
 async function backgroundAudit(
   intervalMs: number,
+  reportApi: ReportApiName,
   dashboard: DashboardState,
   namespace: string | undefined,
 ): Promise<Companion> {
@@ -163,7 +171,7 @@ async function backgroundAudit(
     import("../../cluster/leader-election-kube.js"),
   ]);
   const kc = loadKubeConfig();
-  const adapters = kubeAuditAdapters(kc);
+  const adapters = kubeAuditAdapters(kc, REPORT_FORMATS[reportApi]);
   const feed = feedDashboard(dashboard);
   const leaseNamespace = namespace ?? inClusterNamespace();
   return ({ policies, registry, logger }) => {
@@ -284,6 +292,14 @@ export function register(program: Command): void {
       "audit the cluster every interval (30s, 10m, 1h), write PolicyReports and serve the read-only dashboard at /dashboard/; off by default",
       interval,
     )
+    .addOption(
+      new Option(
+        "--report-api <api>",
+        "with --background-audit: the report API written, wgpolicyk8s (PolicyReport, wgpolicyk8s.io/v1alpha2) or openreports (Report, openreports.io/v1alpha1)",
+      )
+        .choices(REPORT_APIS)
+        .default(DEFAULT_REPORT_API),
+    )
     .option(
       "--watch-exceptions",
       "list and watch PolicyException objects (tollgate.dev/v1alpha1) in the cluster and honour them; a bad one is logged and ignored",
@@ -303,6 +319,9 @@ export function register(program: Command): void {
       ) {
         throw new UsageError("--metrics-port must differ from --port");
       }
+      if (!flags.backgroundAudit && command.getOptionValueSource("reportApi") === "cli") {
+        throw new UsageError("--report-api only applies with --background-audit");
+      }
       const logger = createLogger({ level: flags.logLevel });
       let server: RunningServer;
       try {
@@ -312,7 +331,14 @@ export function register(program: Command): void {
           : undefined;
         const companions =
           flags.backgroundAudit && dashboard
-            ? [await backgroundAudit(flags.backgroundAudit, dashboard, flags.namespace)]
+            ? [
+                await backgroundAudit(
+                  flags.backgroundAudit,
+                  flags.reportApi,
+                  dashboard,
+                  flags.namespace,
+                ),
+              ]
             : [];
         const exceptions = flags.watchExceptions ? await exceptionFeed() : undefined;
         server = await startServer({
