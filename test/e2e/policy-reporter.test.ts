@@ -31,12 +31,10 @@ import {
   REPORT_PLURALS,
   type ReportApiName,
 } from "../../src/audit/reports.js";
-import { register } from "../../src/cli/commands/audit.js";
-import { runCli } from "../../src/cli/program.js";
-import { stringIO } from "../support/cli-io.js";
 import { api, cluster, kubeConfig } from "./support/cluster.js";
 import { cleanupNamespaces, createNamespace } from "./support/namespaces.js";
 import { installReportCrds } from "./support/report-crds.js";
+import { writeReports } from "./support/write-reports.js";
 
 const BIN = process.env.TOLLGATE_POLICY_REPORTER_BIN;
 const RELAY = fileURLToPath(new URL("./support/netns-relay.mjs", import.meta.url));
@@ -143,24 +141,8 @@ describe("Policy Reporter reads Tollgate's reports", () => {
           },
         },
       });
-      const io = stringIO();
-      const code = await runCli(
-        [
-          "audit",
-          "--kubeconfig",
-          cluster().kubeconfig,
-          "-n",
-          namespace,
-          "--write-reports",
-          "--report-api",
-          reportApi,
-          "-o",
-          "json",
-        ],
-        io,
-        [register],
-      );
-      expect(code, io.err).toBe(1);
+      const run = await writeReports(namespace, reportApi);
+      expect(run.code, run.io.err).toBe(1);
       const format = REPORT_FORMATS[reportApi];
       const report = (await kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
         group: format.group,

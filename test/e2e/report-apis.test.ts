@@ -13,12 +13,10 @@ import {
   REPORT_PLURALS,
   type ReportApiName,
 } from "../../src/audit/reports.js";
-import { register } from "../../src/cli/commands/audit.js";
-import { runCli } from "../../src/cli/program.js";
-import { stringIO } from "../support/cli-io.js";
-import { api, cluster, kubeConfig } from "./support/cluster.js";
+import { api, kubeConfig } from "./support/cluster.js";
 import { cleanupNamespaces, createNamespace } from "./support/namespaces.js";
 import { installReportCrds } from "./support/report-crds.js";
+import { writeReports } from "./support/write-reports.js";
 
 describe.each([["wgpolicyk8s"], ["openreports"]] as [ReportApiName][])(
   "tollgate audit --write-reports --report-api %s",
@@ -59,25 +57,9 @@ describe.each([["wgpolicyk8s"], ["openreports"]] as [ReportApiName][])(
     afterAll(cleanupNamespaces);
 
     it("writes a report the API server accepts, listed back with the findings", async () => {
-      const io = stringIO();
-      const code = await runCli(
-        [
-          "audit",
-          "--kubeconfig",
-          cluster().kubeconfig,
-          "-n",
-          namespace,
-          "--write-reports",
-          "--report-api",
-          reportApi,
-          "-o",
-          "json",
-        ],
-        io,
-        [register],
-      );
-      expect(code, io.err).toBe(1);
-      expect(JSON.parse(io.out).reports).toMatchObject({ created: 1, reports: 1 });
+      const run = await writeReports(namespace, reportApi);
+      expect(run.code, run.io.err).toBe(1);
+      expect(run.reports).toMatchObject({ created: 1, reports: 1 });
 
       const custom = kubeConfig().makeApiClient(CustomObjectsApi);
       const listed = (await custom.listNamespacedCustomObject({
@@ -105,24 +87,8 @@ describe.each([["wgpolicyk8s"], ["openreports"]] as [ReportApiName][])(
       if (reportApi === "openreports") expect(report.source).toBe("tollgate");
 
       // A second run changes nothing: the stored report is read back and compared.
-      const again = stringIO();
-      await runCli(
-        [
-          "audit",
-          "--kubeconfig",
-          cluster().kubeconfig,
-          "-n",
-          namespace,
-          "--write-reports",
-          "--report-api",
-          reportApi,
-          "-o",
-          "json",
-        ],
-        again,
-        [register],
-      );
-      expect(JSON.parse(again.out).reports).toMatchObject({ unchanged: 1, created: 0 });
+      const again = await writeReports(namespace, reportApi);
+      expect(again.reports).toMatchObject({ unchanged: 1, created: 0 });
     });
   },
 );
