@@ -67,6 +67,6 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # distroless's nonroot user, by number so runAsNonRoot can verify it.
 USER 65532:65532
-EXPOSE 8443
+EXPOSE 8443 9090
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8443", "--state-dir", "/tmp/tollgate"]

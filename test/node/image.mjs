@@ -44,7 +44,7 @@ export const TOLLGATE_CONFIG = {
   User: "65532:65532",
   WorkingDir: "/app",
   Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "NODE_ENV=production"],
-  ExposedPorts: { "8443/tcp": {} },
+  ExposedPorts: { "8443/tcp": {}, "9090/tcp": {} },
   Entrypoint: ["/nodejs/bin/node", "/app/dist/src/cli/main.js"],
   Cmd: ["serve", "--host", "0.0.0.0", "--port", "8443", "--state-dir", "/tmp/tollgate"],
 };

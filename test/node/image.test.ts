@@ -35,7 +35,11 @@ describe("the node image agrees with the Dockerfile", () => {
     expect(TOLLGATE_CONFIG.User).toBe(one(stage, "USER"));
     expect(TOLLGATE_CONFIG.Entrypoint).toEqual(JSON.parse(one(stage, "ENTRYPOINT")));
     expect(TOLLGATE_CONFIG.Cmd).toEqual(JSON.parse(one(stage, "CMD")));
-    expect(Object.keys(TOLLGATE_CONFIG.ExposedPorts)).toEqual([`${one(stage, "EXPOSE")}/tcp`]);
+    expect(Object.keys(TOLLGATE_CONFIG.ExposedPorts)).toEqual(
+      one(stage, "EXPOSE")
+        .split(/\s+/)
+        .map((port) => `${port}/tcp`),
+    );
     expect(TOLLGATE_CONFIG.WorkingDir).toBe(one(stage, "WORKDIR"));
     expect(TOLLGATE_CONFIG.Env).toContain(one(stage, "ENV"));
   });
