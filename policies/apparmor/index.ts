@@ -4,6 +4,7 @@ import {
   containersOf,
   definePolicy,
   type Finding,
+  scalarText,
 } from "../../src/engine/index.js";
 import { unconfinedProfileFindings } from "../../src/engine/kit/index.js";
 
@@ -31,7 +32,7 @@ export default definePolicy({
     let byName: Map<string, ContainerTarget> | undefined;
     for (const [key, raw] of Object.entries(pod.metadata.annotations ?? {})) {
       if (!key.startsWith(ANNOTATION_PREFIX)) continue;
-      const value = String(raw);
+      const value = scalarText(raw);
       if (confiningAnnotation(value)) continue;
       byName ??= firstByName(containersOf(pod));
       const name = key.slice(ANNOTATION_PREFIX.length);

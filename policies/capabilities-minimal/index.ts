@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding, scalarText } from "../../src/engine/index.js";
 import { isWindowsPod } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
@@ -31,7 +31,7 @@ export default definePolicy({
       const add = capabilities?.add;
       if (!Array.isArray(add)) continue;
       add.forEach((capability, index) => {
-        const name = String(capability);
+        const name = scalarText(capability);
         if (allowed.has(name)) return;
         findings.push({
           message: `adds capability ${JSON.stringify(name)}; remove it from securityContext.capabilities.add (this policy allows adding ${permitted})`,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding, scalarText } from "../../src/engine/index.js";
 import { DEFAULT_CAPABILITIES } from "../../src/engine/kit/index.js";
 
 const allowed = new Set(DEFAULT_CAPABILITIES);
@@ -22,7 +22,7 @@ export default definePolicy({
       const add = c.container.securityContext?.capabilities?.add;
       if (!Array.isArray(add)) continue;
       add.forEach((capability, index) => {
-        const name = String(capability);
+        const name = scalarText(capability);
         if (allowed.has(name)) return;
         findings.push({
           message: `adds capability ${JSON.stringify(name)}, which is outside the container runtime's default set${spellingHint(name)}; remove it from securityContext.capabilities.add`,

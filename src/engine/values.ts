@@ -5,3 +5,14 @@ export function describeValue(value: unknown): string {
   if (typeof value === "object") return "a mapping";
   return `${JSON.stringify(value)} (a ${typeof value})`;
 }
+
+/**
+ * Text of a field the API types call a string but a client may send as
+ * anything: scalars as written, other values named by describeValue. Never
+ * String() on a client object, whose toString key may not be a function.
+ */
+export function scalarText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return describeValue(value);
+}

@@ -117,6 +117,31 @@ spec:
     }
   });
 
+  it("names capabilities, sysctls and AppArmor values that are not strings", () => {
+    // Found by npm run fuzz (seed 20261205): String() on such an object threw, and the webhook answered 500.
+    const odd = { toString: "x" };
+    const set = onlyPolicies(["capabilities", "capabilities-minimal", "sysctls", "apparmor"]);
+    const object = deployment();
+    type Spec = Record<string, unknown> & { containers: Record<string, unknown>[] };
+    const template = (
+      object.spec as { template: { metadata: Record<string, unknown>; spec: Spec } }
+    ).template;
+    template.metadata.annotations = { "container.apparmor.security.beta.kubernetes.io/app": odd };
+    template.spec.securityContext = { sysctls: [{ name: odd, value: "1" }] };
+    (template.spec.containers[0] as Record<string, unknown>).securityContext = {
+      capabilities: { add: [odd] },
+    };
+    const verdict = run(set, object);
+    const failed = new Set(verdict.violations.map((v) => v.policy));
+    expect([...failed].sort()).toEqual([
+      "apparmor",
+      "capabilities",
+      "capabilities-minimal",
+      "sysctls",
+    ]);
+    expect(verdict.violations.some((v) => v.message.includes("a mapping"))).toBe(true);
+  });
+
   it("survives ownerReferences of the wrong shape", () => {
     for (const odd of [{}, "x", 1, true]) {
       const object = {
