@@ -8,19 +8,11 @@ import { EXIT } from "./errors.js";
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  /** Reads all of standard input; called at most once per run. */
-  readStdin: () => Promise<string>;
+  /** Standard input as text chunks; read at most once per run. */
+  stdin: () => AsyncIterable<string>;
   /** Whether output meant for people may use ANSI colors. */
   color: boolean;
   env: Readonly<Record<string, string | undefined>>;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) {
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** The real process: colors only when stdout is a terminal and NO_COLOR is unset. */
@@ -33,7 +25,7 @@ export function processIO(): CliIO {
     stderr: (text) => {
       process.stderr.write(text);
     },
-    readStdin: () => readAll(process.stdin),
+    stdin: () => process.stdin.setEncoding("utf8") as AsyncIterable<string>,
     color: process.stdout.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb",
     env,
   };

@@ -12,7 +12,7 @@ import {
 } from "../exceptions/index.js";
 import type { Settings } from "../policyset/index.js";
 import type { CliIO } from "./context.js";
-import { type InputProblem, manifestsOf, readInputs } from "./inputs.js";
+import { type InputProblem, readObjects } from "./inputs.js";
 
 export interface LoadedExceptions {
   exceptions: PolicyException[];
@@ -31,9 +31,8 @@ export async function loadExceptions(
   io: CliIO,
 ): Promise<LoadedExceptions> {
   if (paths.length === 0) return { exceptions: [], problems: [] };
-  const read = await readInputs(paths, io);
-  const found = manifestsOf(read.files);
-  const problems: InputProblem[] = [...read.problems, ...found.problems];
+  const found = await readObjects(paths, io);
+  const problems: InputProblem[] = [...found.problems];
   const exceptions: PolicyException[] = [];
   for (const manifest of found.objects) {
     const where = { source: manifest.source, document: manifest.document };

@@ -1,6 +1,19 @@
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
-import { type ManifestObject, parseManifests } from "../manifests/read.js";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { type ManifestObject, readPiece } from "../manifests/read.js";
+import { splitStream } from "../manifests/split.js";
 import type { CliIO } from "./context.js";
 import { UsageError } from "./errors.js";
 
@@ -23,13 +36,14 @@ export interface InputProblem {
   unknown?: boolean | undefined;
 }
 
-/** One input read into memory. */
+/** One input to read: a file, or standard input spooled to a temporary file. */
 export interface InputFile {
   /** As shown to the user: the path as given or found, or `<stdin>`. */
   name: string;
-  /** The file to rewrite; undefined for stdin. */
-  path: string | undefined;
-  text: string;
+  /** The file to read. */
+  path: string;
+  /** The user's own file, which `fix --write` may rewrite; false for stdin. */
+  own: boolean;
 }
 
 /** An object to evaluate, with where it came from. */
@@ -169,44 +183,127 @@ export function expandArguments(args: readonly string[]): {
   return { paths, problems };
 }
 
-/** Reads every input; unreadable ones become problems naming the file. */
-export async function readInputs(
-  args: readonly string[],
-  io: CliIO,
-): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
-  const { paths, problems } = expandArguments(args);
-  const files: InputFile[] = [];
-  for (const path of paths) {
-    if (path === STDIN) {
-      files.push({ name: STDIN_NAME, path: undefined, text: await io.readStdin() });
-      continue;
-    }
-    try {
-      files.push({ name: path, path, text: readFileSync(path, "utf8") });
-    } catch (error) {
-      problems.push({ source: path, message: describeFsError(error) });
-    }
-  }
-  return { files, problems };
+export interface OpenedInputs {
+  files: InputFile[];
+  problems: InputProblem[];
+  /** Removes the spooled copy of standard input; call when done. */
+  close(): void;
 }
 
 /**
- * Every object of the inputs, `List`s flattened, in input order. Documents
- * that are not Kubernetes objects (bad YAML, no kind or apiVersion, not a
- * mapping) become problems; empty documents are skipped silently, as kubectl does.
+ * The files to read, in argument order. Standard input is copied to a
+ * temporary file as it arrives, so that it is read like any file: one
+ * document at a time, and more than once when admission policies among the
+ * inputs must be found first. Missing paths become problems.
  */
-export function manifestsOf(files: readonly InputFile[]): {
-  objects: SourcedObject[];
-  problems: InputProblem[];
-} {
+export async function openInputs(args: readonly string[], io: CliIO): Promise<OpenedInputs> {
+  const { paths, problems } = expandArguments(args);
+  let spool: string | undefined;
+  const close = () => {
+    if (spool) rmSync(spool, { recursive: true, force: true });
+  };
+  const files: InputFile[] = [];
+  try {
+    for (const path of paths) {
+      if (path !== STDIN) {
+        files.push({ name: path, path, own: true });
+        continue;
+      }
+      spool = mkdtempSync(join(tmpdir(), "tollgate-stdin-"));
+      const copy = join(spool, "stdin.yaml");
+      await pipeline(Readable.from(io.stdin()), createWriteStream(copy));
+      files.push({ name: STDIN_NAME, path: copy, own: false });
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { files, problems, close };
+}
+
+/** The whole text of one input, for `fix`, which rewrites files whole. */
+export function readText(file: InputFile): string {
+  return readFileSync(file.path, "utf8");
+}
+
+/** An unreadable input as a problem; anything that is not a file system error is rethrown. */
+export function readProblem(file: InputFile, error: unknown): InputProblem {
+  if (typeof (error as NodeJS.ErrnoException)?.code !== "string") throw error;
+  return { source: file.name, message: describeFsError(error) };
+}
+
+/**
+ * The objects of one input as its documents stream past, `List`s opened;
+ * memory holds one document at a time. Problems (bad YAML, no kind, an
+ * unreadable file) are added to `problems`, and the rest is still read.
+ */
+export async function* objectsIn(
+  file: InputFile,
+  problems: InputProblem[],
+  chunks: AsyncIterable<string> & { destroy?: () => void } = fileChunks(file.path),
+): AsyncGenerator<SourcedObject> {
+  try {
+    for await (const piece of splitStream(chunks)) {
+      const read = readPiece(piece, file.name);
+      problems.push(...read.problems);
+      yield* read.objects;
+      if (read.stop) return;
+    }
+  } catch (error) {
+    problems.push(readProblem(file, error));
+  } finally {
+    chunks.destroy?.();
+  }
+}
+
+/** A file's text in chunks of 1 MiB. */
+function fileChunks(path: string): AsyncIterable<string> & { destroy: () => void } {
+  return createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 }) as ReturnType<
+    typeof createReadStream
+  > &
+    AsyncIterable<string>;
+}
+
+/**
+ * Every object of a few side inputs (`--policies`, `--exceptions`), held in
+ * memory: they configure the run, unlike the manifests it checks.
+ */
+export async function readObjects(
+  args: readonly string[],
+  io: CliIO,
+): Promise<{ objects: SourcedObject[]; problems: InputProblem[] }> {
+  const opened = await openInputs(args, io);
+  const problems = [...opened.problems];
   const objects: SourcedObject[] = [];
-  const problems: InputProblem[] = [];
-  for (const file of files) {
-    const parsed = parseManifests(file.text, file.name);
-    objects.push(...parsed.objects);
-    problems.push(...parsed.problems);
+  try {
+    for (const file of opened.files) {
+      for await (const object of objectsIn(file, problems)) objects.push(object);
+    }
+  } finally {
+    opened.close();
   }
   return { objects, problems };
+}
+
+/**
+ * Whether the input's text contains `needle`: a quick scan that lets most
+ * runs skip reading the inputs twice.
+ */
+export async function mentions(file: InputFile, needle: string): Promise<boolean> {
+  const stream = createReadStream(file.path, { encoding: "utf8", highWaterMark: 1 << 20 });
+  let tail = "";
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      // The end of the previous chunk, in case the needle spans two.
+      if ((tail + chunk).includes(needle)) return true;
+      tail = chunk.slice(-needle.length);
+    }
+  } catch {
+    // Unreadable: the main pass reports it.
+  } finally {
+    stream.destroy();
+  }
+  return false;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 } from "yaml";
 import { describeValue, type KubeObject } from "../engine/index.js";
 import { kubeValue, YamlValueError } from "./convert.js";
+import { fastValue } from "./fast.js";
 import { documentLocator, fieldPathSegments } from "./locate.js";
 import { KUBE_TAGS } from "./scalars.js";
 import { type DocumentText, type Piece, splitText } from "./split.js";
@@ -119,11 +120,10 @@ function templateProblem(source: string, piece: DocumentText): ManifestProblem |
 }
 
 /**
- * Reads one document as kubectl would and splits it into objects, opening
- * `List`s. Problems name the document and line.
+ * The document's value through the full YAML reader, for what the fast one
+ * leaves to it; on a problem it adds it to `result` and returns undefined.
  */
-export function readDocument(piece: DocumentText, source: string): ParsedManifests {
-  const result: ParsedManifests = { objects: [], problems: [] };
+function fullValue(piece: DocumentText, source: string, result: ParsedManifests): unknown {
   const { index: document } = piece;
   const problem = (message: string, line: number | undefined = piece.line) =>
     result.problems.push({ source, document, line, message });
@@ -131,26 +131,26 @@ export function readDocument(piece: DocumentText, source: string): ParsedManifes
   try {
     const docs = parseYaml(piece.text);
     const doc = docs[0];
-    if (!doc) return result;
+    if (!doc) return undefined;
     const error = doc.errors[0];
     if (error) {
       const at = error.linePos?.[0]?.line;
       const templated = templateProblem(source, piece);
       if (templated) result.problems.push(templated);
       else problem(`invalid YAML: ${error.message.split("\n")[0]}`, at && piece.line + at - 1);
-      return result;
+      return undefined;
     }
     if (docs.length > 1) {
       problem(
         "holds a second YAML document after `...`; kubectl reads only the first, so remove it or separate it with ---",
       );
-      return result;
+      return undefined;
     }
     value = kubeValue(doc);
   } catch (error) {
     if (error instanceof RangeError) {
       problem("is nested too deeply to read");
-      return result;
+      return undefined;
     }
     if (!(error instanceof YamlValueError)) throw error;
     const templated = templateProblem(source, piece);
@@ -160,8 +160,35 @@ export function readDocument(piece: DocumentText, source: string): ParsedManifes
         error.offset === undefined ? piece.line : piece.line + lineAt(piece.text, error.offset) - 1;
       problem(error.message, line);
     }
-    return result;
+    return undefined;
   }
+  return value;
+}
+
+/**
+ * The JSON value kubectl would send for one document (null when it is
+ * empty), through the fast reader when it can decide and the full one
+ * otherwise; undefined, with the problem added to `result`, when there is none.
+ */
+export function documentValue(
+  piece: DocumentText,
+  source: string,
+  result: ParsedManifests,
+): unknown {
+  const fast = fastValue(piece.text);
+  return fast !== undefined ? fast : fullValue(piece, source, result);
+}
+
+/**
+ * Reads one document as kubectl would and splits it into objects, opening
+ * `List`s. Problems name the document and line.
+ */
+export function readDocument(piece: DocumentText, source: string): ParsedManifests {
+  const result: ParsedManifests = { objects: [], problems: [] };
+  const { index: document } = piece;
+  const problem = (message: string, line: number | undefined = piece.line) =>
+    result.problems.push({ source, document, line, message });
+  const value = documentValue(piece, source, result);
   if (value === null || value === undefined) return result;
   if (!isRecord(value)) {
     problem("is not an object");
@@ -209,18 +236,27 @@ export function separatorProblem(
   return { source, document: undefined, line: piece.line, message: piece.message, fatal: true };
 }
 
+/**
+ * Reads one piece of a stream: a document's objects and problems, and
+ * whether reading must stop there (a `---` line kubectl refuses, or an
+ * unrendered template), as kubectl stops.
+ */
+export function readPiece(piece: Piece, source: string): ParsedManifests & { stop: boolean } {
+  if (piece.kind === "separator-error") {
+    return { objects: [], problems: [separatorProblem(piece, source)], stop: true };
+  }
+  const read = readDocument(piece, source);
+  return { ...read, stop: read.problems.some((p) => p.fatal) };
+}
+
 /** Splits multi-document YAML or JSON held in memory into objects, flattening `List`s. */
 export function parseManifests(text: string, source: string): ParsedManifests {
   const result: ParsedManifests = { objects: [], problems: [] };
   for (const piece of splitText(text)) {
-    if (piece.kind === "separator-error") {
-      result.problems.push(separatorProblem(piece, source));
-      break;
-    }
-    const read = readDocument(piece, source);
+    const read = readPiece(piece, source);
     result.objects.push(...read.objects);
     result.problems.push(...read.problems);
-    if (read.problems.some((p) => p.fatal)) break;
+    if (read.stop) break;
   }
   return result;
 }

@@ -1,13 +1,14 @@
-// npm run bench [-- --json FILE] [--quick] [--profile] [--skip-server] [--limit-only] [--rounds N]
+// npm run bench [-- --json FILE] [--quick] [--profile] [--skip-server] [--limit-only] [--rounds N] [--skip-cli]
 //
 // Builds what is needed (Tollgate's dist/, OPA into test/bench/.run/bin),
 // checks that Tollgate and the Rego peer give the same verdicts on every
 // input, then measures, side by side in the same run:
 //   1. the engines: Tollgate's evaluate() (tinybench) and `opa bench`;
-//   2. the HTTPS servers: `tollgate serve` (whole default set, then the seven
+//   2. the CLI: `tollgate test` and `tollgate fix` on 100,000 objects (cli.ts);
+//   3. the HTTPS servers: `tollgate serve` (whole default set, then the seven
 //      checks of the Rego peer) and `opa run --server`, each pinned to one
 //      core, driven by autocannon pinned to the other;
-//   3. the limit: Tollgate against a bare node:https server (limit.ts), on the
+//   4. the limit: Tollgate against a bare node:https server (limit.ts), on the
 //      case mix, the example AdmissionReview and a compliant Deployment.
 // Prints a table; with --json FILE writes every figure. See docs/benchmarks.md.
 
@@ -18,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateCertificates } from "../../src/certificates/generate.js";
 import { CEL_POLICIES, type CelFigures } from "./cel.js";
+import { benchCli, formatCliFigures } from "./cli.js";
 import type { EngineFigures, EngineResults } from "./engine.js";
 import { benchHostileInputs, formatHostileFigures } from "./hostile.js";
 import { ENGINE_FIXTURES, HEADLINE_FIXTURE, loadCases } from "./lib/fixtures.js";
@@ -268,6 +270,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       "skip-server": { type: "boolean", default: false },
+      "skip-cli": { type: "boolean", default: false },
       "quiet-wait": { type: "string", default: "60" },
       "limit-only": { type: "boolean", default: false },
       rounds: { type: "string", default: "1" },
@@ -325,6 +328,11 @@ async function main(): Promise<void> {
   );
   log("engine: hostile inputs (timed here, counted in the unit tests) …");
   const hostile = benchHostileInputs();
+  let cli: Awaited<ReturnType<typeof benchCli>> | undefined;
+  if (!values["skip-cli"]) {
+    log(`cli: tollgate test and fix on ${quick ? "20,000" : "100,000"} objects …`);
+    cli = await benchCli(quick ? 20_000 : 100_000);
+  }
 
   // 5. Servers.
   const servers: Partial<Record<ServerTarget, ServerRun>> = {};
@@ -434,6 +442,7 @@ async function main(): Promise<void> {
     },
     limit: limit.map(pickLimit),
     hostileInputs: hostile,
+    cli,
     verdicts: {
       equal: true,
       cases: verdicts.cases,
@@ -466,6 +475,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\n${table(engineRows)}\n`);
   process.stdout.write(`\n${formatHostileFigures(hostile)}\n`);
+  if (cli) process.stdout.write(`\n${formatCliFigures(cli)}\n`);
   if (tg && op) {
     const rows = [
       [

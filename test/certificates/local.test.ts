@@ -71,7 +71,7 @@ describe("tollgate certs", () => {
       stderr: (text) => {
         out.stderr += text;
       },
-      readStdin: async () => "",
+      stdin: async function* () {},
       color: false,
       env: {},
     };

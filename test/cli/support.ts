@@ -33,9 +33,12 @@ export function captureIO(options: CaptureOptions = {}): {
   const io: CliIO = {
     stdout: (text) => out.push(text),
     stderr: (text) => err.push(text),
-    readStdin: async () => {
+    stdin: async function* () {
       if (options.stdin === undefined) throw new Error("this test gives no stdin");
-      return options.stdin;
+      // In pieces, as a pipe delivers it, so that documents span chunks.
+      for (let at = 0; at < options.stdin.length; at += 4096) {
+        yield options.stdin.slice(at, at + 4096);
+      }
     },
     color: options.color ?? false,
     env: options.env ?? {},

@@ -7,7 +7,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { kubeValue } from "../../src/manifests/convert.js";
-import { parseManifests, parseYaml } from "../../src/manifests/read.js";
+import { fastValue } from "../../src/manifests/fast.js";
+import {
+  documentValue,
+  type ParsedManifests,
+  parseManifests,
+  parseYaml,
+} from "../../src/manifests/read.js";
 import { splitText } from "../../src/manifests/split.js";
 
 const here = import.meta.dirname;
@@ -20,23 +26,30 @@ interface OracleResult {
   error?: string;
 }
 
-/** What Tollgate reads: the non-empty documents' values, or the first error. */
+/** What Tollgate reads (fast reader first, as the CLI does): the non-empty documents' values, or the first error. */
 function tollgateRead(text: string): { documents: unknown[]; error?: string } {
   const documents: unknown[] = [];
   for (const piece of splitText(text)) {
     if (piece.kind === "separator-error") return { documents, error: piece.message };
-    try {
-      const [doc, extra] = parseYaml(piece.text);
-      if (!doc) continue;
-      if (doc.errors.length > 0) return { documents, error: doc.errors[0]?.message };
-      if (extra) return { documents, error: "second document" };
-      const value = kubeValue(doc);
-      if (value !== null) documents.push(value);
-    } catch (error) {
-      return { documents, error: (error as Error).message };
-    }
+    const result: ParsedManifests = { objects: [], problems: [] };
+    const value = documentValue(piece, "corpus", result);
+    const [problem] = result.problems;
+    if (problem) return { documents, error: problem.message };
+    if (value !== null && value !== undefined) documents.push(value);
   }
   return { documents };
+}
+
+/** The full reader alone on one document, which the fast one must agree with wherever it answers. */
+function fullRead(text: string): { value: unknown } | undefined {
+  const [doc, extra] = parseYaml(text);
+  if (!doc) return { value: null };
+  if (extra || doc.errors.length > 0) return undefined;
+  try {
+    return { value: kubeValue(doc) };
+  } catch {
+    return undefined;
+  }
 }
 
 let oracle: Map<string, OracleResult>;
@@ -68,6 +81,29 @@ describe("YAML reads as kubectl reads it (sigs.k8s.io/yaml)", () => {
       // Through JSON, as the API server receives it.
       expect(JSON.parse(JSON.stringify(actual.documents))).toEqual(expected?.documents);
     }
+  });
+
+  it("the fast reader answers for plain documents and agrees with the full reader", () => {
+    let answered = 0;
+    for (const file of files) {
+      const text = readFileSync(join(corpus, file), "utf8");
+      for (const piece of splitText(text)) {
+        if (piece.kind !== "document") continue;
+        const fast = fastValue(piece.text);
+        if (fast === undefined) continue;
+        answered++;
+        const full = fullRead(piece.text);
+        expect(
+          full,
+          `${file} document ${piece.index}: only the fast reader reads it`,
+        ).toBeDefined();
+        expect(JSON.parse(JSON.stringify(fast)), `${file} document ${piece.index}`).toEqual(
+          JSON.parse(JSON.stringify(full?.value ?? null)),
+        );
+      }
+    }
+    // Booleans, numbers, strings, quoting and the like go the fast way.
+    expect(answered).toBeGreaterThanOrEqual(5);
   });
 
   it("an input problem names the file, document and line for each failing case", () => {

@@ -11,7 +11,7 @@ export function stringIO(): CliIO & { out: string; err: string } {
     stderr: (text: string) => {
       io.err += text;
     },
-    readStdin: async () => "",
+    stdin: async function* () {},
     color: false,
     env: {},
   };

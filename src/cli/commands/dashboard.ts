@@ -44,7 +44,7 @@ async function liveAudit(options: DashboardOptions, deps: AuditCommandDeps): Pro
     stderr: (text) => {
       err.push(text);
     },
-    readStdin: async () => "",
+    stdin: async function* () {},
     color: false,
     env: process.env,
   };

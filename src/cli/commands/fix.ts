@@ -5,7 +5,14 @@ import { createTwoFilesPatch } from "diff";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, UsageError } from "../errors.js";
 import { fixText } from "../fixer.js";
-import { type InputProblem, readInputs, reportProblems, STDIN } from "../inputs.js";
+import {
+  type InputProblem,
+  openInputs,
+  readProblem,
+  readText,
+  reportProblems,
+  STDIN,
+} from "../inputs.js";
 import { loadPolicies } from "../policies.js";
 import { describeResource } from "../resources.js";
 
@@ -35,17 +42,12 @@ export function unifiedDiff(name: string, before: string, after: string): string
     .replace(/\n?$/, "\n");
 }
 
-/** Joins the fixed files into one YAML stream (JSON is YAML, so that holds for JSON too). */
-function concatenate(texts: readonly string[]): string {
-  let out = "";
-  for (const text of texts) {
-    if (out !== "") {
-      if (!out.endsWith("\n")) out += "\n";
-      if (!text.trimStart().startsWith("---")) out += "---\n";
-    }
-    out += text;
-  }
-  return out;
+/**
+ * What goes between two fixed files printed as one YAML stream: a line
+ * break if the first lacks one, and `---` unless the second starts with it.
+ */
+function separator(before: string, next: string): string {
+  return `${before.endsWith("\n") ? "" : "\n"}${next.trimStart().startsWith("---") ? "" : "---\n"}`;
 }
 
 /**
@@ -58,40 +60,52 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
     throw new UsageError("--write cannot rewrite stdin; use --stdout (the default) with -");
   }
   const { set } = loadPolicies(options.config);
-  const read = await readInputs(options.inputs, io);
-  const problems: InputProblem[] = [...read.problems];
-  const printed: string[] = [];
+  const opened = await openInputs(options.inputs, io);
+  const problems: InputProblem[] = [...opened.problems];
+  let printed: string | undefined;
   let changed = 0;
 
-  for (const file of read.files) {
-    const fixed = fixText(file.text, file.name, { set, namespace: options.namespace });
-    problems.push(...fixed.problems);
-    for (const p of fixed.patched) {
-      const item = p.item === undefined ? "" : ` items[${p.item}]`;
-      io.stderr(
-        `${file.name}: document ${p.document}${item}: patched ${describeResource(p.resource)} (${p.mutatedBy.join(", ")})\n`,
-      );
-    }
-    if (fixed.changed) changed++;
-    if (options.output === "stdout") {
-      printed.push(fixed.text);
-    } else if (options.output === "diff") {
-      if (fixed.changed) io.stdout(unifiedDiff(file.name, file.text, fixed.text));
-    } else if (options.output === "write" && fixed.changed && file.path !== undefined) {
+  try {
+    for (const file of opened.files) {
+      let text: string;
       try {
-        writeFileSync(file.path, fixed.text, "utf8");
-        io.stderr(`wrote ${file.name}\n`);
+        text = readText(file);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? "error";
-        problems.push({ source: file.name, message: `cannot write the fixed file (${code})` });
-        changed--;
+        problems.push(readProblem(file, error));
+        continue;
+      }
+      const fixed = fixText(text, file.name, { set, namespace: options.namespace });
+      problems.push(...fixed.problems);
+      for (const p of fixed.patched) {
+        const item = p.item === undefined ? "" : ` items[${p.item}]`;
+        io.stderr(
+          `${file.name}: document ${p.document}${item}: patched ${describeResource(p.resource)} (${p.mutatedBy.join(", ")})\n`,
+        );
+      }
+      if (fixed.changed) changed++;
+      if (options.output === "stdout") {
+        // Several files are one YAML stream (JSON is YAML, so that holds for JSON too).
+        if (printed !== undefined) io.stdout(separator(printed, fixed.text));
+        io.stdout(fixed.text);
+        printed = fixed.text.slice(-1);
+      } else if (options.output === "diff") {
+        if (fixed.changed) io.stdout(unifiedDiff(file.name, text, fixed.text));
+      } else if (options.output === "write" && fixed.changed && file.own) {
+        try {
+          writeFileSync(file.path, fixed.text, "utf8");
+          io.stderr(`wrote ${file.name}\n`);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? "error";
+          problems.push({ source: file.name, message: `cannot write the fixed file (${code})` });
+          changed--;
+        }
       }
     }
+  } finally {
+    opened.close();
   }
-
-  if (printed.length > 0) io.stdout(concatenate(printed));
   const counted = reportProblems(problems, io, { ignoreUnknown: options.ignoreUnknown === true });
-  const total = read.files.length;
+  const total = opened.files.length;
   const files = `${total} file${total === 1 ? "" : "s"}`;
   const summary = {
     write: "rewritten",

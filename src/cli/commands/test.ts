@@ -9,7 +9,7 @@ import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, isKnownError } from "../errors.js";
 import { exceptionSourceOf, loadExceptions } from "../exceptions.js";
 import { FORMATS, type Format, REPORTERS, type Reporter } from "../formats/index.js";
-import { type InputProblem, manifestsOf, readInputs, reportProblems } from "../inputs.js";
+import { type InputProblem, objectsIn, openInputs, reportProblems } from "../inputs.js";
 import { COLOR_CHOICES, type ColorChoice, colorFor, listOption } from "../options.js";
 import { loadPolicies, selectPolicies } from "../policies.js";
 import { packageVersion } from "../program.js";
@@ -73,51 +73,56 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
       skip: options.skip ?? [],
     });
     reporter = REPORTERS[options.format]({ ...context, policies: resolved.policies });
-    const read = await readInputs(options.inputs, io);
-    const found = manifestsOf(read.files);
-    const vaps = await loadAdmissionPolicies(found.objects, options.policies ?? [], io);
-    const held = await loadExceptions(options.exceptions ?? [], options.namespace, io);
-    const exceptions = exceptionSourceOf(held.exceptions, resolved.settings, Date.now());
-
-    for (const manifest of found.objects) {
-      if (isVapObject(manifest.object)) continue;
-      const input = admissionInputFor(manifest.object, options.namespace);
-      const verdict = evaluate(input, resolved.set, {
-        mode: "enforce",
-        phase: "both",
-        exceptions,
+    const opened = await openInputs(options.inputs, io);
+    try {
+      const problems = [...opened.problems];
+      const vaps = await loadAdmissionPolicies(opened.files, options.policies ?? [], io);
+      const held = await loadExceptions(options.exceptions ?? [], options.namespace, io);
+      const exceptions = exceptionSourceOf(held.exceptions, resolved.settings, Date.now());
+      problems.push(...vaps.problems, ...held.problems);
+      for (const file of opened.files) {
+        for await (const manifest of objectsIn(file, problems)) {
+          if (isVapObject(manifest.object)) continue;
+          const input = admissionInputFor(manifest.object, options.namespace);
+          const verdict = evaluate(input, resolved.set, {
+            mode: "enforce",
+            phase: "both",
+            exceptions,
+          });
+          let result: ResourceResult = {
+            resource: resourceFor(manifest.object, options.namespace),
+            source: {
+              file: manifest.source,
+              document: manifest.document,
+              item: manifest.item,
+              template: manifest.template,
+            },
+            verdict,
+            lineOf: manifest.lineOf,
+            ...(vaps.set.bindings.length > 0
+              ? {
+                  admissionPolicies: admissionPolicyDecisions(
+                    vaps.set,
+                    input.object as KubeObject,
+                    verdict,
+                    options.namespace,
+                  ),
+                }
+              : {}),
+          };
+          if (options.minSeverity) result = atOrAbove(result, options.minSeverity);
+          tally.add(result);
+          reporter.add(result);
+          if (!isAllowed(result) || (options.failOn === "warn" && isWarned(result))) failOn = true;
+        }
+      }
+      counted = reportProblems(problems, io, {
+        ignoreUnknown: options.ignoreUnknown === true,
+        quiet: options.quiet === true,
       });
-      let result: ResourceResult = {
-        resource: resourceFor(manifest.object, options.namespace),
-        source: {
-          file: manifest.source,
-          document: manifest.document,
-          item: manifest.item,
-          template: manifest.template,
-        },
-        verdict,
-        lineOf: manifest.lineOf,
-        ...(vaps.set.bindings.length > 0
-          ? {
-              admissionPolicies: admissionPolicyDecisions(
-                vaps.set,
-                input.object as KubeObject,
-                verdict,
-                options.namespace,
-              ),
-            }
-          : {}),
-      };
-      if (options.minSeverity) result = atOrAbove(result, options.minSeverity);
-      tally.add(result);
-      reporter.add(result);
-      if (!isAllowed(result) || (options.failOn === "warn" && isWarned(result))) failOn = true;
+    } finally {
+      opened.close();
     }
-    const problems = [...read.problems, ...found.problems, ...vaps.problems, ...held.problems];
-    counted = reportProblems(problems, io, {
-      ignoreUnknown: options.ignoreUnknown === true,
-      quiet: options.quiet === true,
-    });
   } catch (error) {
     if (options.format !== "table") {
       reporter ??= REPORTERS[options.format]({ ...context, policies: [] });

@@ -1,0 +1,100 @@
+// The CLI on a large input: `tollgate test` (table and JSON, from a file and
+// from stdin) and `tollgate fix` on 100,000 objects, each run as its own
+// process of the built CLI (dist/), timed by the clock and measured by its
+// peak RSS (getrusage maxrss, reported by the process itself as it exits).
+//
+//   npx tsx test/bench/cli.ts [--count N] [--json FILE]   (npm run build first; also run by `npm run bench`)
+import { spawn } from "node:child_process";
+import { closeSync, openSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { writeCorpus } from "./lib/corpus.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = `${ROOT}dist/src/cli/main.js`;
+
+/** Targets of issue 13, checked on every run. */
+export const CLI_TARGETS = { resourcesPerSec: 5_000, peakRssMb: 300, fixOverTest: 2 };
+
+// Loaded before the CLI: reports the process's own peak RSS on fd 3 as it exits.
+const REPORT_RSS = `data:text/javascript,${encodeURIComponent(
+  'import { writeSync } from "node:fs"; process.on("exit", () => { try { writeSync(3, String(process.resourceUsage().maxRSS)); } catch {} });',
+)}`;
+
+export interface CliRun {
+  name: string;
+  seconds: number;
+  resourcesPerSec: number;
+  peakRssMb: number;
+  exitCode: number;
+}
+
+async function runOnce(name: string, args: string[], stdinFile: string | undefined, count: number) {
+  const stdin = stdinFile ? openSync(stdinFile, "r") : "ignore";
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, ["--import", REPORT_RSS, CLI, ...args], {
+    cwd: ROOT,
+    stdio: [stdin, "ignore", "ignore", "pipe"],
+  });
+  let rss = "";
+  child.stdio[3]?.on("data", (chunk: Buffer) => {
+    rss += chunk.toString();
+  });
+  const exitCode = await new Promise<number>((resolve) =>
+    child.on("close", (c) => resolve(c ?? -1)),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (typeof stdin === "number") closeSync(stdin);
+  return {
+    name,
+    seconds: Math.round(seconds * 100) / 100,
+    resourcesPerSec: Math.round(count / seconds),
+    peakRssMb: Math.round(Number(rss) / 1024),
+    exitCode,
+  } satisfies CliRun;
+}
+
+export async function benchCli(
+  count = 100_000,
+): Promise<{ count: number; bytes: number; runs: CliRun[] }> {
+  const corpus = await writeCorpus(`${ROOT}test/bench/.run/cli/corpus-${count}.yaml`, count);
+  const runs: CliRun[] = [];
+  const cases: [string, string[], string | undefined][] = [
+    ["test, table, file", ["test", corpus], undefined],
+    ["test, json, file", ["test", "-o", "json", corpus], undefined],
+    ["test, table, stdin", ["test", "-"], corpus],
+    ["test, json, stdin", ["test", "-o", "json", "-"], corpus],
+    ["fix, file", ["fix", corpus], undefined],
+  ];
+  for (const [name, args, stdin] of cases) runs.push(await runOnce(name, args, stdin, count));
+  const { statSync } = await import("node:fs");
+  return { count, bytes: statSync(corpus).size, runs };
+}
+
+export function formatCliFigures(result: Awaited<ReturnType<typeof benchCli>>): string {
+  const test = result.runs.find((r) => r.name === "test, table, file");
+  const lines = [
+    `CLI on ${result.count.toLocaleString("en-US")} objects (${(result.bytes / 2 ** 20).toFixed(1)} MiB)   seconds   objects/s   peak RSS MB   exit`,
+  ];
+  for (const r of result.runs) {
+    lines.push(
+      `  ${r.name.padEnd(22)} ${r.seconds.toFixed(2).padStart(8)} ${r.resourcesPerSec.toLocaleString("en-US").padStart(11)} ${String(r.peakRssMb).padStart(13)} ${String(r.exitCode).padStart(6)}`,
+    );
+  }
+  const fix = result.runs.find((r) => r.name === "fix, file");
+  if (test && fix) lines.push(`  fix ÷ test: ${(fix.seconds / test.seconds).toFixed(2)}×`);
+  const t = CLI_TARGETS;
+  lines.push(
+    `  targets: ≥ ${t.resourcesPerSec.toLocaleString("en-US")} objects/s and ≤ ${t.peakRssMb} MB for test; fix within ${t.fixOverTest}× of test`,
+  );
+  return lines.join("\n");
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: { count: { type: "string", default: "100000" }, json: { type: "string" } },
+  });
+  const result = await benchCli(Number(values.count));
+  process.stdout.write(`${formatCliFigures(result)}\n`);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+}
