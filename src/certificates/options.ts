@@ -11,6 +11,7 @@ export const DEFAULT_WEBHOOK_CONFIGURATIONS: readonly WebhookConfigurationRef[] 
   { kind: "MutatingWebhookConfiguration", name: "tollgate" },
   { kind: "ValidatingWebhookConfiguration", name: "tollgate-enforce" },
   { kind: "ValidatingWebhookConfiguration", name: "tollgate-report" },
+  { kind: "ValidatingWebhookConfiguration", name: "tollgate-mode-label" },
 ];
 
 export interface ManagedCertificatesOptions {
@@ -26,7 +27,7 @@ export interface ManagedCertificatesOptions {
   extraHosts?: readonly string[];
   /** Default `tollgate-tls`. */
   secretName?: string;
-  /** Default: tollgate, tollgate-enforce and tollgate-report. */
+  /** Default: tollgate, tollgate-enforce, tollgate-report and tollgate-mode-label. */
   webhookConfigurations?: readonly WebhookConfigurationRef[];
   /** Serving certificate lifetime; the CA lives ten times as long. Default 365. */
   servingValidityDays?: number;

@@ -21,7 +21,8 @@ import { FakeSecrets, FakeWebhooks } from "../cluster/fake-kube.js";
 const DAY = 86_400_000;
 const NAMESPACE = "tollgate-system";
 const HOSTS = ["tollgate.tollgate-system.svc", "tollgate.tollgate-system.svc.cluster.local"];
-const [MUTATING, ENFORCE, REPORT] = DEFAULT_WEBHOOK_CONFIGURATIONS as [
+const [MUTATING, ENFORCE, REPORT, MODE_LABEL] = DEFAULT_WEBHOOK_CONFIGURATIONS as [
+  (typeof DEFAULT_WEBHOOK_CONFIGURATIONS)[number],
   (typeof DEFAULT_WEBHOOK_CONFIGURATIONS)[number],
   (typeof DEFAULT_WEBHOOK_CONFIGURATIONS)[number],
   (typeof DEFAULT_WEBHOOK_CONFIGURATIONS)[number],
@@ -51,6 +52,7 @@ function cluster() {
   webhooks.add(MUTATING, ["mutate.tollgate.dev"]);
   webhooks.add(ENFORCE, ["enforce.tollgate.dev"]);
   webhooks.add(REPORT, ["warn.tollgate.dev", "audit.tollgate.dev"]);
+  webhooks.add(MODE_LABEL, ["mode-label.tollgate.dev"]);
   const clock = new Clock();
   const start = (options: Partial<ManagedCertificatesOptions> = {}) =>
     startManagedCertificates({
@@ -180,6 +182,7 @@ describe("self-managed certificates", () => {
     expect(webhooks.patches.map((p) => p.ref).sort()).toEqual([
       "MutatingWebhookConfiguration/tollgate",
       "ValidatingWebhookConfiguration/tollgate-enforce",
+      "ValidatingWebhookConfiguration/tollgate-mode-label",
       "ValidatingWebhookConfiguration/tollgate-report",
     ]);
     // Both webhooks of tollgate-report went in one patch, each guarded by its name.
@@ -194,12 +197,12 @@ describe("self-managed certificates", () => {
     await manager.reconcile();
     await manager.refresh();
     await manager.refresh();
-    expect(webhooks.patches).toHaveLength(3);
+    expect(webhooks.patches).toHaveLength(4);
 
     // `kubectl apply` of a manifest carrying an empty caBundle: the next poll repairs it.
     webhooks.add(ENFORCE, ["enforce.tollgate.dev"], "");
     await manager.refresh();
-    expect(webhooks.patches).toHaveLength(4);
+    expect(webhooks.patches).toHaveLength(5);
     expect(webhooks.caBundles(ENFORCE)).toEqual([base64(manager.caBundle())]);
     manager.close();
   });

@@ -21,6 +21,41 @@ describe.each(["base", "overlays/cluster-wide", "overlays/opt-in", "overlays/cer
   (dir) => {
     const objects = render(dir);
 
+    it("ships the PolicyException CRD, lets Tollgate only list and watch it, and aggregates it into no built-in role", () => {
+      expect(
+        find(objects, "CustomResourceDefinition", "policyexceptions.tollgate.dev"),
+      ).toBeDefined();
+      type Role = KubeObject & { rules: { resources: string[]; verbs: string[] }[] };
+      const roles = objects.filter((o) => o.kind === "ClusterRole" || o.kind === "Role") as Role[];
+      const touching = roles.filter((r) =>
+        r.rules.some((rule) => rule.resources.includes("policyexceptions")),
+      );
+      expect(touching.map((r) => r.metadata?.name).sort()).toEqual([
+        "tollgate-exception-approver",
+        "tollgate-exception-reader",
+        "tollgate-exceptions-watch",
+      ]);
+      for (const role of touching) {
+        const labels = Object.keys(role.metadata?.labels ?? {});
+        expect(
+          labels.filter((l) => l.includes("aggregate-to")),
+          role.metadata?.name,
+        ).toEqual([]);
+      }
+      const watch = touching.find((r) => r.metadata?.name === "tollgate-exceptions-watch") as Role;
+      expect(watch.rules).toEqual([
+        { apiGroups: ["tollgate.dev"], resources: ["policyexceptions"], verbs: ["list", "watch"] },
+      ]);
+      const bindings = objects.filter((o) => o.kind?.endsWith("RoleBinding")) as (KubeObject & {
+        roleRef: { name: string };
+        subjects: { name: string }[];
+      })[];
+      const ofExceptions = bindings.filter((b) => b.roleRef.name.includes("exception"));
+      expect(ofExceptions.map((b) => [b.roleRef.name, b.subjects.map((s) => s.name)])).toEqual([
+        ["tollgate-exceptions-watch", ["tollgate"]],
+      ]);
+    });
+
     it("runs the webhook as system-cluster-critical", () => {
       const deployment = find(objects, "Deployment", "tollgate") as KubeObject & {
         spec: { template: { spec: { priorityClassName?: string } } };

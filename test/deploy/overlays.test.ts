@@ -9,6 +9,7 @@ import {
 import type { Container, KubeObject, PodSpec } from "../../src/engine/index.js";
 import {
   find,
+  GUARD_WEBHOOK,
   namespaceLabels,
   pathOf,
   type RenderedWebhook,
@@ -121,13 +122,29 @@ describe.each(ALL)("%s", (dir) => {
   const objects = render(dir);
   const webhooks = webhooksOf(objects);
 
-  it("renders Tollgate's three webhook configurations with four webhooks", () => {
+  it("renders Tollgate's four webhook configurations: four policy webhooks and the mode-label guard", () => {
     const configurations = objects
       .filter((o) => WEBHOOK_KINDS.has(o.kind ?? ""))
       .map((o) => ({ kind: o.kind, name: o.metadata?.name }));
     expect(configurations).toEqual(expect.arrayContaining([...DEFAULT_WEBHOOK_CONFIGURATIONS]));
     expect(configurations).toHaveLength(DEFAULT_WEBHOOK_CONFIGURATIONS.length);
     expect(webhooks.map((w) => w.name).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(webhook(objects, GUARD_WEBHOOK).configuration).toBe("tollgate-mode-label");
+  });
+
+  it("sends only Namespace changes of the mode label to the guard, failing closed outside the exempt namespaces", () => {
+    const guard = webhook(objects, GUARD_WEBHOOK);
+    const conditions = (guard as unknown as { matchConditions: { expression: string }[] })
+      .matchConditions;
+    expect(guard.failurePolicy).toBe("Fail");
+    expect(pathOf(guard)).toBe("/guard/mode-label");
+    expect(resourcesOf(guard)).toEqual(["/namespaces"]);
+    expect(guard.rules.flatMap((r) => r.operations)).toEqual(["CREATE", "UPDATE"]);
+    expect(conditions.map((c) => c.expression).join(" ")).toContain("tollgate.dev/mode");
+    for (const namespace of EXEMPT) {
+      expect(selects(guard, namespaceLabels(namespace, "off")), namespace).toBe(false);
+    }
+    expect(selects(guard, namespaceLabels("team-a", "off"))).toBe(true);
   });
 
   it.each(Object.entries(EXPECTED))("%s: policy, timeout and mode path", (name, expected) => {
@@ -456,7 +473,7 @@ describe("in-cluster overlays", () => {
     }
   });
 
-  it("cert-manager: annotations, mounted Secret, no token and no RBAC", () => {
+  it("cert-manager: annotations, mounted Secret, and RBAC only to watch PolicyExceptions", () => {
     const objects = render("overlays/cert-manager");
     const serving = objects.find(
       (o) =>
@@ -477,7 +494,8 @@ describe("in-cluster overlays", () => {
     }
     const pod = (find(objects, "Deployment", "tollgate").spec as { template: { spec: PodSpec } })
       .template.spec;
-    expect(pod.automountServiceAccountToken).toBe(false);
+    // The token stays for the PolicyException watch, the only API it calls.
+    expect(pod.automountServiceAccountToken).toBe(true);
     const args = argsOf(pod);
     expect(args).toEqual(expect.arrayContaining(["--cert=/certs/tls.crt", "--key=/certs/tls.key"]));
     expect(args).not.toContain("--manage-certs");
@@ -488,10 +506,11 @@ describe("in-cluster overlays", () => {
         }),
       ]),
     );
-    const kinds = objects.map((o) => o.kind);
-    for (const kind of ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]) {
-      expect(kinds).not.toContain(kind);
-    }
+    const bound = objects
+      .filter((o) => o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding")
+      .map((o) => o.metadata?.name);
+    expect(bound).toEqual(["tollgate-exceptions-watch"]);
+    expect(objects.filter((o) => o.kind === "Role")).toEqual([]);
   });
 
   it("localhost: webhook configurations only, calling 127.0.0.1 with placeholders", () => {

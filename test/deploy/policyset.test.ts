@@ -56,13 +56,19 @@ describe.each([
 });
 
 describe("policy set files", () => {
-  it("opt-in's file is the base file with defaultMode off, nothing else", () => {
+  it("opt-in's file is the base file with defaultMode off and the mode label unguarded, nothing else", () => {
     const base = parse(readFileSync(`${DEPLOY}base/policyset.yaml`, "utf8"));
     const optIn = parse(readFileSync(`${DEPLOY}components/opt-in/policyset.yaml`, "utf8"));
     expect(base.defaultMode).toBe("enforce");
     expect(optIn.defaultMode).toBe("off");
-    delete base.defaultMode;
-    delete optIn.defaultMode;
+    // Cluster-wide, the label is the off switch; opt-in, it is how a team opts in.
+    expect(base.protectModeLabel).toBe(true);
+    expect(base.modeLabelEditors).toEqual({ groups: ["system:masters"] });
+    expect(optIn.protectModeLabel).toBeUndefined();
+    for (const key of ["defaultMode", "protectModeLabel", "modeLabelEditors"]) {
+      delete base[key];
+      delete optIn[key];
+    }
     expect(optIn).toEqual(base);
   });
 });

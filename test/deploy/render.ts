@@ -100,7 +100,11 @@ export const WEBHOOK_KINDS = new Set([
 ]);
 
 /** Every webhook of every rendered configuration, with its configuration's name. */
-export function webhooksOf(
+/** The mode-label guard's webhook: not a policy webhook, checked on its own. */
+export const GUARD_WEBHOOK = "mode-label.tollgate.dev";
+
+/** Every rendered webhook, the mode-label guard included. */
+export function allWebhooksOf(
   objects: KubeObject[],
 ): (RenderedWebhook & { configuration: string; kind: string })[] {
   return objects
@@ -114,8 +118,15 @@ export function webhooksOf(
     );
 }
 
+/** The webhooks that run policies (mutate, enforce, warn, audit). */
+export function webhooksOf(
+  objects: KubeObject[],
+): (RenderedWebhook & { configuration: string; kind: string })[] {
+  return allWebhooksOf(objects).filter((w) => w.name !== GUARD_WEBHOOK);
+}
+
 export function webhook(objects: KubeObject[], name: string) {
-  const found = webhooksOf(objects).find((w) => w.name === name);
+  const found = allWebhooksOf(objects).find((w) => w.name === name);
   if (!found) throw new Error(`webhook ${name} not rendered`);
   return found;
 }

@@ -63,6 +63,7 @@ describe("1. three replicas with --manage-certs", () => {
       ["mutatingwebhookconfiguration", "tollgate"],
       ["validatingwebhookconfiguration", "tollgate-enforce"],
       ["validatingwebhookconfiguration", "tollgate-report"],
+      ["validatingwebhookconfiguration", "tollgate-mode-label"],
     ] as const) {
       const config = json<{ webhooks: { clientConfig: { caBundle?: string } }[] }>([
         "get",

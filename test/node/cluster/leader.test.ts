@@ -239,6 +239,7 @@ describe("7. background audit with leader election", () => {
       ["mutatingwebhookconfiguration", "tollgate"],
       ["validatingwebhookconfiguration", "tollgate-enforce"],
       ["validatingwebhookconfiguration", "tollgate-report"],
+      ["validatingwebhookconfiguration", "tollgate-mode-label"],
     ] as const) {
       const config = json<{ webhooks: unknown[] }>(["get", kind, name]);
       const patch = config.webhooks.map((_, i) => ({

@@ -1,7 +1,8 @@
 // 8. RBAC is tested, not assumed: what the real API server says Tollgate's
 // ServiceAccount may do (`kubectl auth can-i --list`), in its own namespace
 // and in any other, equals the lists kept here, for deploy/overlays/node
-// (deploy/base: self-managed certificates, no background audit).
+// (deploy/base: self-managed certificates, the PolicyException watch, no
+// background audit).
 import { describe, expect, it } from "vitest";
 import { must, restoreNodeOverlay } from "./kube.js";
 
@@ -51,8 +52,12 @@ const EVERYONE = [
 const CA_INJECTION = [
   "mutatingwebhookconfigurations.admissionregistration.k8s.io | [] | [tollgate] | [get patch]",
   "validatingwebhookconfigurations.admissionregistration.k8s.io | [] | [tollgate-enforce] | [get patch]",
+  "validatingwebhookconfigurations.admissionregistration.k8s.io | [] | [tollgate-mode-label] | [get patch]",
   "validatingwebhookconfigurations.admissionregistration.k8s.io | [] | [tollgate-report] | [get patch]",
 ];
+
+/** deploy/base/exceptions-rbac.yaml's ClusterRole tollgate-exceptions-watch: every namespace. */
+const EXCEPTIONS_WATCH = ["policyexceptions.tollgate.dev | [] | [] | [list watch]"];
 
 /** deploy/base/rbac.yaml's Role tollgate-certificates, in tollgate-system only. */
 const CERTIFICATES = [
@@ -64,8 +69,8 @@ describe("8. Tollgate's ServiceAccount may do exactly this", () => {
   it("in tollgate-system and in any other namespace", async () => {
     await restoreNodeOverlay();
     expect(canIList("tollgate-system")).toEqual(
-      [...EVERYONE, ...CA_INJECTION, ...CERTIFICATES].sort(),
+      [...EVERYONE, ...CA_INJECTION, ...EXCEPTIONS_WATCH, ...CERTIFICATES].sort(),
     );
-    expect(canIList("default")).toEqual([...EVERYONE, ...CA_INJECTION].sort());
+    expect(canIList("default")).toEqual([...EVERYONE, ...CA_INJECTION, ...EXCEPTIONS_WATCH].sort());
   }, 600_000);
 });
