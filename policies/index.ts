@@ -1,9 +1,16 @@
-// The policy registry. Keep it sorted by id: the loader rejects any other order,
-// so a merge can never silently drop or shadow a policy.
+// The registry of every check Tollgate ships: the policies (one folder each
+// here) and the cluster checks (one folder each under cluster/). Keep both
+// lists sorted by id: the loader rejects any other order, so a merge can never
+// silently drop or shadow a check.
 import type { Registry } from "../src/policyset/index.js";
 import apparmor from "./apparmor/index.js";
 import capabilities from "./capabilities/index.js";
 import capabilitiesMinimal from "./capabilities-minimal/index.js";
+import kubernetesVersion from "./cluster/kubernetes-version/index.js";
+import namespaceDefaultDeny from "./cluster/namespace-default-deny/index.js";
+import namespaceLimitRange from "./cluster/namespace-limit-range/index.js";
+import namespaceResourceQuota from "./cluster/namespace-resource-quota/index.js";
+import podDisruptionBudget from "./cluster/pod-disruption-budget/index.js";
 import dashboard from "./dashboard/index.js";
 import defaultNamespace from "./default-namespace/index.js";
 import hostNamespaces from "./host-namespaces/index.js";
@@ -80,6 +87,13 @@ export const registry: Registry = {
     trustedRegistry,
     volumeTypes,
     windowsHostProcess,
+  ],
+  clusterChecks: [
+    kubernetesVersion,
+    namespaceDefaultDeny,
+    namespaceLimitRange,
+    namespaceResourceQuota,
+    podDisruptionBudget,
   ],
   directory: new URL("./", import.meta.url),
 };

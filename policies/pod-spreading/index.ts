@@ -6,6 +6,7 @@ import {
   type Path,
   podTargetOf,
 } from "../../src/engine/index.js";
+import { replicasOf } from "../../src/engine/kit/index.js";
 
 interface Rule {
   topologyKey: unknown;
@@ -48,8 +49,8 @@ export default definePolicy({
   scope: "object",
   parameters: z.object({ topologyKeys: z.array(z.string().min(1)).min(1) }).strict(),
   validate({ object, resource }, { topologyKeys }) {
-    const replicas = getAt(object, ["spec", "replicas"]) ?? 1;
-    if (typeof replicas !== "number" || replicas <= 1) return [];
+    const replicas = replicasOf(object);
+    if (replicas === undefined || replicas <= 1) return [];
     const pod = podTargetOf(object, resource);
     if (!pod) return [];
     const rules = spreadingRules(pod.spec, pod.specPath);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { definePolicy, getAt } from "../../src/engine/index.js";
+import { replicasOf } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "replicas",
@@ -9,8 +10,8 @@ export default definePolicy({
     const owners = object.metadata?.ownerReferences;
     if (Array.isArray(owners) && owners.some((ref) => ref?.controller === true)) return [];
     const declared = getAt(object, ["spec", "replicas"]);
-    const replicas = declared === undefined || declared === null ? 1 : declared;
-    if (typeof replicas !== "number" || replicas === 0 || replicas >= minReplicas) return [];
+    const replicas = replicasOf(object);
+    if (replicas === undefined || replicas === 0 || replicas >= minReplicas) return [];
     const stated =
       declared === undefined || declared === null
         ? "does not set replicas, so it runs 1 pod"

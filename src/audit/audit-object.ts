@@ -1,7 +1,7 @@
 import type { KubeObject } from "../engine/index.js";
 import type { AuditRun } from "./audit-run.js";
-import { controllerOf } from "./cluster-checks.js";
 import type { ObjectEvaluation } from "./evaluate-object.js";
+import { controllerOf } from "./evidence.js";
 import { recordFacts } from "./facts.js";
 import type { KindInfo } from "./kinds.js";
 import { bucketOf, type ListedObject } from "./listed-object.js";
@@ -95,7 +95,7 @@ export async function auditObject(run: AuditRun, object: KubeObject, info: KindI
   const listed = placeObject(run, object, info, counts);
   if (!listed) return;
   if (listed.home !== undefined && !listed.exempt) {
-    recordFacts(run.facts, object, info.kind, listed.home);
+    recordFacts(run.facts, run.observers, { ...listed, home: listed.home });
   }
   const evaluation = await evaluatePolicies(run, listed, counts);
   await judgeObjectChecks(run, listed, evaluation);

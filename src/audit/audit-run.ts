@@ -1,9 +1,10 @@
 import type { PolicyDeclaration, PolicySet } from "../engine/index.js";
-import type { ClusterCheck } from "./cluster-checks.js";
+import type { LoadedClusterCheck } from "../policyset/index.js";
 import { AuditError } from "./errors.js";
 import { ObjectEvaluator } from "./evaluate-object.js";
-import { emptyFacts, type NamespaceFacts } from "./facts.js";
+import { type CheckFacts, type Observers, observersOf } from "./facts.js";
 import { type ListPlan, planListing } from "./kinds.js";
+import type { CheckInfo } from "./object-checks.js";
 import { describeResource } from "./resource-ref.js";
 import { AuditTally, DEFAULT_LIMITS, type TallyLimits } from "./tally.js";
 import type { AuditFinding, AuditResourceRef } from "./types.js";
@@ -15,7 +16,7 @@ export interface AuditRunOptions {
 }
 
 function checkFinding(
-  check: ClusterCheck,
+  check: CheckInfo,
   message: string,
   resource: AuditResourceRef | undefined,
   path?: string,
@@ -45,7 +46,9 @@ export class AuditRun {
   readonly tally: AuditTally;
   readonly declarations: ReadonlyMap<string, PolicyDeclaration>;
   readonly evaluator: ObjectEvaluator;
-  readonly facts: NamespaceFacts = emptyFacts();
+  /** What the cluster checks observed, by check id. */
+  readonly facts: CheckFacts = new Map();
+  readonly observers: Observers;
   readonly audited = new Set<string>();
   readonly exemptSeen = new Set<string>();
   /** Namespaces being deleted: nothing in them is audited, and no report can be written there. */
@@ -54,9 +57,11 @@ export class AuditRun {
 
   constructor(
     readonly set: PolicySet,
+    readonly clusterChecks: readonly LoadedClusterCheck[],
     listableKinds: readonly string[],
     private readonly options: AuditRunOptions,
   ) {
+    this.observers = observersOf(clusterChecks);
     this.tally = new AuditTally({ ...DEFAULT_LIMITS, ...options.limits });
     this.plan = planListing(set, listableKinds);
     this.declarations = new Map(set.policies.map((p) => [p.declaration.id, p.declaration]));
@@ -81,13 +86,13 @@ export class AuditRun {
     if (this.options.onFinding) await this.options.onFinding(finding);
   }
 
-  passCheck(bucketKey: string, check: ClusterCheck): void {
+  passCheck(bucketKey: string, check: CheckInfo): void {
     this.tally.pass(bucketKey, { id: check.id, source: "check" }, check.checklist);
   }
 
   async failCheck(
     bucketKey: string,
-    check: ClusterCheck,
+    check: CheckInfo,
     problem: string,
     resource: AuditResourceRef | undefined,
     path?: string,

@@ -1,53 +1,40 @@
+import type { CheckOutcome } from "../engine/index.js";
+import type { LoadedClusterCheck } from "../policyset/index.js";
 import type { AuditRun } from "./audit-run.js";
-import { CHECKS, type ClusterCheck, judgeVersion, type VersionVerdict } from "./cluster-checks.js";
 import { CLUSTER_BUCKET } from "./tally.js";
-import type { AuditResourceRef, ServerVersion } from "./types.js";
+import type { ServerVersion } from "./types.js";
 
-/** Each hygiene check, whether the namespace passes it, and what to say when it does not. */
-function hygieneOf(run: AuditRun, namespace: string): [ClusterCheck, boolean, string][] {
-  const { facts } = run;
-  return [
-    [
-      CHECKS.resourceQuota,
-      facts.quota.has(namespace),
-      "has no ResourceQuota, so one team can use up the cluster's CPU, memory or object counts; add a ResourceQuota sized for the namespace",
-    ],
-    [
-      CHECKS.limitRange,
-      facts.limitRange.has(namespace),
-      "has no LimitRange, so containers that set no requests or limits get none; add a LimitRange with default requests and limits",
-    ],
-    [
-      CHECKS.defaultDeny,
-      facts.defaultDeny.has(namespace),
-      "has no default-deny NetworkPolicy, so every pod accepts traffic from anywhere in the cluster; add a NetworkPolicy with podSelector: {}, policyTypes: [Ingress] and no ingress rules, then allow what each application needs",
-    ],
-  ];
+/** The tally bucket of an outcome: its namespace, or the cluster's. */
+function bucketOf(check: LoadedClusterCheck, outcome: CheckOutcome): string {
+  if (check.declaration.scope === "cluster" || outcome.status === "unknown") return CLUSTER_BUCKET;
+  const subject = outcome.subject;
+  if (!subject) return CLUSTER_BUCKET;
+  return subject.kind === "Namespace" ? subject.name : (subject.namespace ?? CLUSTER_BUCKET);
 }
 
 /**
- * The per-namespace hygiene checks, over the facts the listing collected;
- * they can only run once every namespace's objects have been seen.
+ * Judges every cluster check over the facts the listing collected (they can
+ * only run once every namespace's objects have been seen) and tallies each
+ * outcome. Returns the outcomes by check id, for the result's statuses.
  */
-export async function judgeNamespaceHygiene(run: AuditRun): Promise<void> {
-  for (const namespace of [...run.audited].sort()) {
-    const ref: AuditResourceRef = { apiVersion: "v1", kind: "Namespace", name: namespace };
-    for (const [check, ok, problem] of hygieneOf(run, namespace)) {
-      if (ok) run.passCheck(namespace, check);
-      else await run.failCheck(namespace, check, problem, ref);
-    }
-  }
-}
-
-/** The version check; an unreadable version is "unknown", neither pass nor finding. */
-export async function judgeServerVersion(
+export async function judgeClusterChecks(
   run: AuditRun,
   serverVersion: ServerVersion | undefined,
-): Promise<VersionVerdict> {
-  const version = judgeVersion(serverVersion);
-  if (version.status === "pass") run.passCheck(CLUSTER_BUCKET, CHECKS.version);
-  else if (version.status === "fail") {
-    await run.failCheck(CLUSTER_BUCKET, CHECKS.version, version.message, undefined);
+): Promise<Map<string, CheckOutcome[]>> {
+  const namespaces = [...run.audited].sort();
+  const all = new Map<string, CheckOutcome[]>();
+  for (const check of run.clusterChecks) {
+    const { module, declaration } = check;
+    const observed = run.facts.get(module.id) ?? [];
+    const outcomes = module.judge({ namespaces, observed, serverVersion }, declaration.parameters);
+    all.set(module.id, outcomes);
+    for (const outcome of outcomes) {
+      const bucket = bucketOf(check, outcome);
+      if (outcome.status === "pass") run.passCheck(bucket, declaration);
+      else if (outcome.status === "fail") {
+        await run.failCheck(bucket, declaration, outcome.message, outcome.subject, outcome.path);
+      }
+    }
   }
-  return version;
+  return all;
 }

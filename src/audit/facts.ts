@@ -1,36 +1,37 @@
-import type { KubeObject } from "../engine/index.js";
-import { isDefaultDenyIngress } from "./cluster-checks.js";
+import type { Observation } from "../engine/index.js";
+import type { LoadedClusterCheck } from "../policyset/index.js";
+import type { ListedObject } from "./listed-object.js";
 
 /**
- * What the cluster checks need to know about each audited namespace. Kept
- * instead of the objects so memory stays bounded by the namespace count.
+ * What each cluster check has observed so far, by check id: only the small
+ * facts its `observe` returns, never the objects, so memory stays bounded
+ * by what the checks keep.
  */
-export interface NamespaceFacts {
-  quota: Set<string>;
-  limitRange: Set<string>;
-  defaultDeny: Set<string>;
-  /** Selectors of the PodDisruptionBudgets of each namespace. */
-  pdbs: Map<string, unknown[]>;
+export type CheckFacts = Map<string, Observation<unknown>[]>;
+
+/** For each listed kind, the cluster checks that observe it. */
+export type Observers = ReadonlyMap<string, readonly LoadedClusterCheck[]>;
+
+export function observersOf(checks: readonly LoadedClusterCheck[]): Observers {
+  const byKind = new Map<string, LoadedClusterCheck[]>();
+  for (const check of checks) {
+    for (const kind of check.module.observes)
+      byKind.set(kind, [...(byKind.get(kind) ?? []), check]);
+  }
+  return byKind;
 }
 
-export function emptyFacts(): NamespaceFacts {
-  return { quota: new Set(), limitRange: new Set(), defaultDeny: new Set(), pdbs: new Map() };
-}
-
-/** Notes what `object`, of `kind` in namespace `home`, tells the cluster checks. */
+/** Shows an object of an audited namespace to the checks that observe its kind. */
 export function recordFacts(
-  facts: NamespaceFacts,
-  object: KubeObject,
-  kind: string,
-  home: string,
+  facts: CheckFacts,
+  observers: Observers,
+  { object, kind, ref, home }: ListedObject & { home: string },
 ): void {
-  if (kind === "ResourceQuota") facts.quota.add(home);
-  else if (kind === "LimitRange") facts.limitRange.add(home);
-  else if (kind === "NetworkPolicy" && isDefaultDenyIngress(object)) {
-    facts.defaultDeny.add(home);
-  } else if (kind === "PodDisruptionBudget") {
-    const selectors = facts.pdbs.get(home) ?? [];
-    selectors.push((object.spec as { selector?: unknown } | undefined)?.selector);
-    facts.pdbs.set(home, selectors);
+  for (const { module } of observers.get(kind) ?? []) {
+    const fact = module.observe?.(object, kind);
+    if (fact === undefined) continue;
+    const list = facts.get(module.id) ?? [];
+    list.push({ namespace: home, subject: ref, fact });
+    facts.set(module.id, list);
   }
 }

@@ -1,5 +1,4 @@
 import { CHECKLIST, type ChecklistRef } from "../engine/index.js";
-import type { ClusterCheck } from "./cluster-checks.js";
 
 /**
  * Why a checklist item is not judged. `api`: the Kubernetes API shows it,
@@ -162,7 +161,7 @@ export interface ItemReach {
  */
 export function reachOf(
   policies: readonly { id: string; checklist: ChecklistRef }[],
-  checks: readonly ClusterCheck[],
+  checks: readonly { id: string; checklist: ChecklistRef }[],
 ): ItemReach[] {
   const out: ItemReach[] = [];
   for (const [section, items] of Object.entries(CHECKLIST)) {

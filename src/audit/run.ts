@@ -1,9 +1,14 @@
-import type { ChecklistRef } from "../engine/index.js";
-import type { ResolvedPolicySet } from "../policyset/index.js";
+import { registry } from "../../policies/index.js";
+import type { ChecklistRef, CheckOutcome } from "../engine/index.js";
+import {
+  type LoadedClusterCheck,
+  loadClusterChecks,
+  type ResolvedPolicySet,
+} from "../policyset/index.js";
 import { AuditRun } from "./audit-run.js";
-import { judgeNamespaceHygiene, judgeServerVersion } from "./closing-checks.js";
-import { CHECKS, CLUSTER_CHECKS, type VersionVerdict } from "./cluster-checks.js";
+import { judgeClusterChecks } from "./closing-checks.js";
 import { listPlannedKinds } from "./listing.js";
+import { type CheckInfo, OBJECT_CHECKS } from "./object-checks.js";
 import { reachOf } from "./reach.js";
 import { type ChecklistScore, scoreChecklist } from "./score.js";
 import type { AuditTally, TallyLimits } from "./tally.js";
@@ -15,6 +20,8 @@ export const DEFAULT_PAGE_SIZE = 500;
 
 export interface AuditOptions {
   policies: ResolvedPolicySet;
+  /** The declared cluster checks; the shipped ones (policies/cluster/) when unset. */
+  clusterChecks?: readonly LoadedClusterCheck[] | undefined;
   /** Namespaces to audit; undefined audits the whole cluster. */
   namespaces?: readonly string[] | undefined;
   pageSize?: number | undefined;
@@ -26,6 +33,15 @@ export interface AuditOptions {
   signal?: AbortSignal | undefined;
   now?: (() => Date) | undefined;
 }
+
+/** The server version as the kubernetes-version check judged it. */
+export interface VersionVerdict {
+  status: "pass" | "fail" | "unknown";
+  message: string;
+}
+
+/** The cluster check whose outcome is also the result's `version`. */
+const VERSION_CHECK = "kubernetes-version";
 
 export interface CheckStatus {
   id: string;
@@ -73,17 +89,33 @@ function addCoverageNotes(run: AuditRun, namespaces: readonly string[] | undefin
   }
 }
 
-/** Each cluster check's outcome over the whole run. */
-function checkStatuses(tally: AuditTally, version: VersionVerdict): CheckStatus[] {
-  return CLUSTER_CHECKS.map((c) => {
-    const rule = tally.rules.get(c.id);
+/** Every check of the run: the declared cluster checks, then the object checks. */
+function checksOf(run: AuditRun): CheckInfo[] {
+  return [...run.clusterChecks.map((c) => c.declaration), ...Object.values(OBJECT_CHECKS)];
+}
+
+/** Why each check that could not judge did not: its first `unknown` outcome. */
+function unknownChecks(outcomes: ReadonlyMap<string, CheckOutcome[]>): Map<string, string> {
+  const unknown = new Map<string, string>();
+  for (const [id, list] of outcomes) {
+    const first = list.find((o) => o.status === "unknown");
+    if (first) unknown.set(id, first.message);
+  }
+  return unknown;
+}
+
+function versionOf(outcomes: ReadonlyMap<string, CheckOutcome[]>): VersionVerdict {
+  const outcome = outcomes.get(VERSION_CHECK)?.[0];
+  if (!outcome) return { status: "unknown", message: `the ${VERSION_CHECK} check did not run` };
+  return { status: outcome.status, message: outcome.message ?? "" };
+}
+
+/** Each check's outcome over the whole run. */
+function checkStatuses(run: AuditRun, unknown: ReadonlyMap<string, string>): CheckStatus[] {
+  return checksOf(run).map((c) => {
+    const rule = run.tally.rules.get(c.id);
     const findings = rule?.findings ?? 0;
-    const status =
-      c.id === CHECKS.version.id && version.status === "unknown"
-        ? "unknown"
-        : findings > 0
-          ? "fail"
-          : "pass";
+    const status = findings > 0 ? "fail" : unknown.has(c.id) ? "unknown" : "pass";
     return {
       id: c.id,
       title: c.title,
@@ -97,12 +129,10 @@ function checkStatuses(tally: AuditTally, version: VersionVerdict): CheckStatus[
 }
 
 /** Scores every checklist item the policies and checks can reach. */
-function scoreRun(run: AuditRun, version: VersionVerdict): ChecklistScore {
-  const unknown = new Map<string, string>();
-  if (version.status === "unknown") unknown.set(CHECKS.version.id, version.message);
+function scoreRun(run: AuditRun, unknown: ReadonlyMap<string, string>): ChecklistScore {
   const reach = reachOf(
     run.set.policies.map((p) => ({ id: p.declaration.id, checklist: p.declaration.checklist })),
-    CLUSTER_CHECKS,
+    checksOf(run),
   );
   return scoreChecklist(reach, run.tally.items, unknown);
 }
@@ -111,29 +141,30 @@ interface Finished {
   startedAt: Date;
   finishedAt: Date;
   serverVersion: ServerVersion | undefined;
-  version: VersionVerdict;
+  outcomes: ReadonlyMap<string, CheckOutcome[]>;
 }
 
 function buildResult(
   run: AuditRun,
   source: ClusterSource,
   options: AuditOptions,
-  { startedAt, finishedAt, serverVersion, version }: Finished,
+  { startedAt, finishedAt, serverVersion, outcomes }: Finished,
 ): AuditResult {
+  const unknown = unknownChecks(outcomes);
   return {
     startedAt,
     finishedAt,
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     endpoint: source.endpoint,
     serverVersion,
-    version,
+    version: versionOf(outcomes),
     policySet: options.policies.source,
     namespaceFilter: options.namespaces ? [...options.namespaces] : undefined,
     namespaces: [...run.audited].sort(),
     exemptNamespaces: [...run.exemptSeen].sort(),
     tally: run.tally,
-    checks: checkStatuses(run.tally, version),
-    score: scoreRun(run, version),
+    checks: checkStatuses(run, unknown),
+    score: scoreRun(run, unknown),
     notes: run.notes,
   };
 }
@@ -148,7 +179,8 @@ function buildResult(
 export async function runAudit(source: ClusterSource, options: AuditOptions): Promise<AuditResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
-  const run = new AuditRun(options.policies.set, source.listableKinds(), options);
+  const clusterChecks = options.clusterChecks ?? loadClusterChecks(registry);
+  const run = new AuditRun(options.policies.set, clusterChecks, source.listableKinds(), options);
   // A failure here is not fatal: the version check says "unknown".
   const serverVersion = await source.serverVersion();
   run.throwIfAborted();
@@ -157,11 +189,10 @@ export async function runAudit(source: ClusterSource, options: AuditOptions): Pr
     pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
     onProgress: options.onProgress,
   });
-  await judgeNamespaceHygiene(run);
-  const version = await judgeServerVersion(run, serverVersion);
+  const outcomes = await judgeClusterChecks(run, serverVersion);
   addCoverageNotes(run, options.namespaces);
   const finishedAt = now();
-  return buildResult(run, source, options, { startedAt, finishedAt, serverVersion, version });
+  return buildResult(run, source, options, { startedAt, finishedAt, serverVersion, outcomes });
 }
 
 /**

@@ -1,4 +1,10 @@
-import type { ChecklistRef, KubeObject, PatchOperation, Severity } from "../engine/index.js";
+import type {
+  ChecklistRef,
+  KubeObject,
+  PatchOperation,
+  ServerVersion,
+  Severity,
+} from "../engine/index.js";
 
 /**
  * What a finding means for the object. `deny`, `warn` and `audit` are the
@@ -54,11 +60,7 @@ export interface ListPage {
   remaining?: number | undefined;
 }
 
-export interface ServerVersion {
-  major: string;
-  minor: string;
-  gitVersion: string;
-}
+export type { ServerVersion } from "../engine/index.js";
 
 /**
  * Read access to a cluster. Implemented by src/cluster/audit-source.ts over

@@ -3,6 +3,7 @@
 // build checks from are the kit (src/engine/kit/index.ts).
 export * from "./checklist.js";
 export * from "./clone.js";
+export * from "./cluster-check.js";
 export * from "./compile.js";
 export * from "./controllers.js";
 export * from "./equal.js";

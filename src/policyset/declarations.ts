@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import {
+  type ClusterCheckModule,
   isChecklistItem,
   type PolicyDeclaration,
   type PolicyModule,
@@ -14,7 +15,9 @@ import { declarationSchema } from "./schema.js";
 export interface Registry {
   /** Sorted by id; each id is also its folder's name. */
   modules: readonly PolicyModule[];
-  /** The folder that holds one sub-folder per policy. */
+  /** Sorted by id; each id is also the name of its folder under `cluster/`. */
+  clusterChecks: readonly ClusterCheckModule[];
+  /** The folder that holds one sub-folder per policy, and cluster/. */
   directory: URL;
 }
 
@@ -49,13 +52,17 @@ export function readTextFile(file: string): string {
   }
 }
 
-function checkRegistryOrder(modules: readonly PolicyModule[], file: string): void {
+export function checkRegistryOrder(
+  modules: readonly { id: string }[],
+  file: string,
+  field = "modules",
+): void {
   modules.forEach((module, index) => {
     const previous = modules[index - 1];
     if (previous && previous.id >= module.id) {
       throw new PolicyLoadError(
         file,
-        `modules[${index}]`,
+        `${field}[${index}]`,
         `"${module.id}" must come after "${previous.id}": the registry is sorted and unique`,
       );
     }
@@ -64,7 +71,7 @@ function checkRegistryOrder(modules: readonly PolicyModule[], file: string): voi
 
 /** Parameters must satisfy the module's schema; the declared values are the defaults. */
 export function validateParameters(
-  module: PolicyModule,
+  module: { parameters: PolicyModule["parameters"] },
   parameters: unknown,
   file: string,
   field: readonly PropertyKey[],
@@ -72,24 +79,29 @@ export function validateParameters(
   return parseOrThrow(module.parameters, parameters, file, field);
 }
 
+/** The folder name and the id inside must agree. */
+export function checkId(declared: string, id: string, file: string): void {
+  if (declared !== id) {
+    throw new PolicyLoadError(file, "id", `is "${declared}" but the folder and code say "${id}"`);
+  }
+}
+
+export function checkChecklistItem(checklist: { section: string; item: string }, file: string) {
+  if (!isChecklistItem(checklist.section, checklist.item)) {
+    throw new PolicyLoadError(
+      file,
+      "checklist",
+      `"${checklist.section}" / "${checklist.item}" is not an item of the AKS checklist`,
+    );
+  }
+}
+
 function loadOne(module: PolicyModule, directory: URL): LoadedPolicy {
   const url = new URL(`${module.id}/policy.yaml`, directory);
   const file = fileURLToPath(url);
   const raw = parseOrThrow(declarationSchema, parseYamlFile(readTextFile(file), file), file);
-  if (raw.id !== module.id) {
-    throw new PolicyLoadError(
-      file,
-      "id",
-      `is "${raw.id}" but the folder and code say "${module.id}"`,
-    );
-  }
-  if (!isChecklistItem(raw.checklist.section, raw.checklist.item)) {
-    throw new PolicyLoadError(
-      file,
-      "checklist",
-      `"${raw.checklist.section}" / "${raw.checklist.item}" is not an item of the AKS checklist`,
-    );
-  }
+  checkId(raw.id, module.id, file);
+  checkChecklistItem(raw.checklist, file);
   if (raw.type === "validate" && !module.validate) {
     throw new PolicyLoadError(file, "type", "is validate but the code has no validate function");
   }

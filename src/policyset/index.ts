@@ -1,5 +1,6 @@
 export * from "./build.js";
 export * from "./cel-policies.js";
+export * from "./cluster-checks.js";
 export * from "./declarations.js";
 export * from "./errors.js";
 export * from "./schema.js";

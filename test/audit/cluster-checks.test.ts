@@ -1,18 +1,16 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { judgeVersion } from "../../policies/cluster/kubernetes-version/index.js";
+import { isDefaultDenyIngress } from "../../policies/cluster/namespace-default-deny/index.js";
+import { registry } from "../../policies/index.js";
 import {
-  CLUSTER_CHECKS,
   dashboardEvidence,
   isDashboardImage,
-  isDefaultDenyIngress,
   isInternalLoadBalancer,
-  judgeVersion,
-  NEWEST_KNOWN_VERSION,
-  replicasOf,
-} from "../../src/audit/cluster-checks.js";
+} from "../../src/audit/evidence.js";
+import { OBJECT_CHECKS } from "../../src/audit/object-checks.js";
 import { isChecklistItem } from "../../src/engine/index.js";
+import { replicasOf } from "../../src/engine/kit/index.js";
+import { loadClusterChecks } from "../../src/policyset/index.js";
 import { DEFAULT_DENY, deployment, networkPolicy, service } from "./fakes.js";
 
 describe("isDefaultDenyIngress", () => {
@@ -44,7 +42,7 @@ describe("isDefaultDenyIngress", () => {
 
 describe("judgeVersion", () => {
   const v = (minor: string, gitVersion = `v1.${minor}.0`) => ({ major: "1", minor, gitVersion });
-  const newest = { major: 1, minor: 34 };
+  const newest = ["1.32", "1.33", "1.34"];
 
   it("passes the newest three minors and anything newer", () => {
     expect(judgeVersion(v("34"), newest).status).toBe("pass");
@@ -66,18 +64,32 @@ describe("judgeVersion", () => {
   });
 
   it("says unknown when the version cannot be read", () => {
-    expect(judgeVersion(undefined).status).toBe("unknown");
-    expect(judgeVersion({ major: "", minor: "", gitVersion: "weird" }).status).toBe("unknown");
+    expect(judgeVersion(undefined, newest).status).toBe("unknown");
+    expect(judgeVersion({ major: "", minor: "", gitVersion: "weird" }, newest).status).toBe(
+      "unknown",
+    );
   });
 
-  it("uses the newest version the bundled client-node was generated from", () => {
-    // Keeps NEWEST_KNOWN_VERSION in step with @kubernetes/client-node upgrades.
-    const require = createRequire(import.meta.url);
-    const main = require.resolve("@kubernetes/client-node");
-    const model = join(dirname(main), "gen", "models", "V1Pod.js");
-    const match = /OpenAPI spec version: v(\d+)\.(\d+)/.exec(readFileSync(model, "utf8"));
-    expect(match).not.toBeNull();
-    expect({ major: Number(match?.[1]), minor: Number(match?.[2]) }).toEqual(NEWEST_KNOWN_VERSION);
+  it("reads the supported versions from its check.yaml, not from a library", () => {
+    const check = loadClusterChecks(registry).find(
+      (c) => c.declaration.id === "kubernetes-version",
+    );
+    if (!check) throw new Error("kubernetes-version is not in the registry");
+    const { supported } = check.declaration.parameters as { supported: string[] };
+    expect(supported.length).toBeGreaterThan(0);
+    const facts = (minor: string) => ({
+      namespaces: [],
+      observed: [],
+      serverVersion: v(minor),
+    });
+    const oldest = Math.min(...supported.map((s) => Number(s.split(".")[1])));
+    const judge = (minor: number) =>
+      check.module.judge(facts(String(minor)), check.declaration.parameters)[0]?.status;
+    expect(judge(oldest)).toBe("pass");
+    expect(judge(oldest - 1)).toBe("fail");
+    // Other data, other judgement: the window moves with the list.
+    const later = { supported: [`1.${oldest + 1}`] };
+    expect(check.module.judge(facts(String(oldest)), later)[0]?.status).toBe("fail");
   });
 });
 
@@ -127,9 +139,13 @@ describe("workloads and services", () => {
   });
 });
 
-it("ties every cluster check to a checklist item", () => {
-  for (const check of CLUSTER_CHECKS) {
+it("ties every check to a checklist item", () => {
+  const checks = [
+    ...loadClusterChecks(registry).map((c) => c.declaration),
+    ...Object.values(OBJECT_CHECKS),
+  ];
+  for (const check of checks) {
     expect(isChecklistItem(check.checklist.section, check.checklist.item), check.id).toBe(true);
   }
-  expect(new Set(CLUSTER_CHECKS.map((c) => c.id)).size).toBe(CLUSTER_CHECKS.length);
+  expect(new Set(checks.map((c) => c.id)).size).toBe(checks.length);
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { CHECKS } from "../../src/audit/cluster-checks.js";
 import { AuditError } from "../../src/audit/errors.js";
 import { planListing } from "../../src/audit/kinds.js";
 import { exitCodeOf, runAudit } from "../../src/audit/run.js";
 import { CLUSTER_BUCKET } from "../../src/audit/tally.js";
 import type { AuditFinding } from "../../src/audit/types.js";
 import type { KubeObject } from "../../src/engine/index.js";
+import { CHECKS } from "../support/checks.js";
 import {
   deployment,
   FakeSource,

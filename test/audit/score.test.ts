@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { CHECKS, CLUSTER_CHECKS } from "../../src/audit/cluster-checks.js";
 import { ITEM_REACH, itemKey, reachOf } from "../../src/audit/reach.js";
 import { scoreChecklist } from "../../src/audit/score.js";
 import { AuditTally } from "../../src/audit/tally.js";
 import type { AuditFinding } from "../../src/audit/types.js";
 import { CHECKLIST } from "../../src/engine/index.js";
+import { ALL_CHECKS, CHECKS } from "../support/checks.js";
 
 const PRIVILEGED = { section: "Windows", item: "Don't use privileged containers" };
 const PROBES = { section: "Development", item: "Implement a proper Liveness probe" };
@@ -36,13 +36,13 @@ describe("the reach table", () => {
   });
 
   it("marks every item a cluster check covers as visible through the API", () => {
-    for (const check of CLUSTER_CHECKS) {
+    for (const check of ALL_CHECKS) {
       expect(ITEM_REACH[check.checklist.section]?.[check.checklist.item], check.id).toBe("api");
     }
   });
 
   it("names the policies and checks that cover an item", () => {
-    const reach = reachOf([{ id: "privileged", checklist: PRIVILEGED }], CLUSTER_CHECKS);
+    const reach = reachOf([{ id: "privileged", checklist: PRIVILEGED }], ALL_CHECKS);
     const privileged = reach.find((r) => r.item === PRIVILEGED.item);
     expect(privileged).toMatchObject({
       policies: ["privileged"],
@@ -64,7 +64,7 @@ describe("scoreChecklist", () => {
       { id: "privileged", checklist: PRIVILEGED },
       { id: "probes", checklist: PROBES },
     ],
-    CLUSTER_CHECKS,
+    ALL_CHECKS,
   );
 
   it("fails items with findings, passes covered ones without, and counts per section", () => {

@@ -26,7 +26,6 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { CHECKS } from "../../src/audit/cluster-checks.js";
 import {
   mapLimit,
   REPORT_ANNOTATIONS,
@@ -42,6 +41,7 @@ import { runCli } from "../../src/cli/program.js";
 import { loadKubeConfig } from "../../src/cluster/audit-connect.js";
 import { KubeReportApi, kubeAuditAdapters } from "../../src/cluster/audit-reports.js";
 import { KubeAuditSource } from "../../src/cluster/audit-source.js";
+import { CHECKS } from "../support/checks.js";
 import { stringIO } from "../support/cli-io.js";
 import { cluster } from "./support/cluster.js";
 

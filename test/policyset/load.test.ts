@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { definePolicy } from "../../src/engine/index.js";
+import { defineClusterCheck, definePolicy } from "../../src/engine/index.js";
 import {
+  loadClusterChecks,
   loadDeclarations,
   loadPolicySetFile,
   PolicyLoadError,
@@ -113,7 +114,7 @@ policies:
 });
 
 describe("the registry", () => {
-  function registryIn(files: Record<string, string>, ids: string[]) {
+  function registryIn(files: Record<string, string>, ids: string[], checkIds: string[] = []) {
     const dir = mkdtempSync(join(tmpdir(), "tollgate-registry-"));
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(join(dir, path, ".."), { recursive: true });
@@ -127,7 +128,14 @@ describe("the registry", () => {
         validate: () => [],
       }),
     );
-    return { modules, directory: pathToFileURL(`${dir}/`) };
+    const clusterChecks = checkIds.map((id) =>
+      defineClusterCheck({
+        id,
+        parameters: z.object({ n: z.number() }).strict(),
+        judge: () => [],
+      }),
+    );
+    return { modules, clusterChecks, directory: pathToFileURL(`${dir}/`) };
   }
 
   const valid = (id: string) => `id: ${id}
@@ -175,5 +183,56 @@ parameters: { n: 1 }
   it("rejects a declaration whose id differs from its folder", () => {
     const files = { "a/policy.yaml": valid("b") };
     expect(loadError(() => loadDeclarations(registryIn(files, ["a"]))).field).toBe("id");
+  });
+
+  const check = (id: string) => `id: ${id}
+title: T
+description: D
+checklist: { section: Network, item: "Configure default network policies in each namespace" }
+severity: medium
+scope: namespace
+parameters: { n: 1 }
+`;
+
+  it("loads cluster checks from cluster/<id>/check.yaml", () => {
+    const [loaded] = loadClusterChecks(
+      registryIn({ "cluster/c/check.yaml": check("c") }, [], ["c"]),
+    );
+    expect(loaded?.declaration).toMatchObject({
+      id: "c",
+      scope: "namespace",
+      parameters: { n: 1 },
+    });
+    expect(loaded?.file).toMatch(/cluster\/c\/check\.yaml$/);
+  });
+
+  it("fails when the cluster checks are not sorted", () => {
+    const files = { "cluster/a/check.yaml": check("a"), "cluster/b/check.yaml": check("b") };
+    const error = loadError(() => loadClusterChecks(registryIn(files, [], ["b", "a"])));
+    expect(error.field).toBe("clusterChecks[1]");
+    expect(error.file).toMatch(/index\.ts$/);
+  });
+
+  it("names the check file and field of a bad check declaration", () => {
+    const bad = (from: string, to: string) => ({
+      "cluster/c/check.yaml": check("c").replace(from, to),
+    });
+    const field = (files: Record<string, string>) =>
+      loadError(() => loadClusterChecks(registryIn(files, [], ["c"]))).field;
+    expect(field(bad("scope: namespace", "scope: region"))).toBe("scope");
+    expect(field(bad("n: 1", "n: one"))).toBe("parameters.n");
+    expect(field(bad("in each namespace", "somewhere"))).toBe("checklist");
+    expect(field(bad("id: c", "id: d"))).toBe("id");
+    const error = loadError(() =>
+      loadClusterChecks(registryIn(bad("scope: namespace", "scope: region"), [], ["c"])),
+    );
+    expect(error.file).toMatch(/cluster\/c\/check\.yaml$/);
+  });
+
+  it("rejects a cluster check with a policy's id", () => {
+    const files = { "a/policy.yaml": valid("a"), "cluster/a/check.yaml": check("a") };
+    const error = loadError(() => loadClusterChecks(registryIn(files, ["a"], ["a"])));
+    expect(error.field).toBe("clusterChecks[0]");
+    expect(error.problem).toContain("also the id of a policy");
   });
 });
