@@ -19,30 +19,44 @@ function grants(rules: Rule[]): Set<string> {
   return out;
 }
 
-describe("overlays/cluster-wide-audit", () => {
-  const objects = render("overlays/cluster-wide-audit");
+// The background audit writing each report API: deploy/components/openreports
+// turns the component's PolicyReports into OpenReports.
+describe.each([
+  {
+    dir: "overlays/cluster-wide-audit",
+    reportApi: "wgpolicyk8s",
+    group: "wgpolicyk8s.io",
+    crds: ["clusterpolicyreports.wgpolicyk8s.io", "policyreports.wgpolicyk8s.io"],
+    apiArgs: [],
+  },
+  {
+    dir: "../test/deploy/helm-overlays/openreports",
+    reportApi: "openreports",
+    group: "openreports.io",
+    // The OpenReports CRDs come from the OpenReports project, not from Tollgate.
+    crds: [],
+    apiArgs: ["--report-api=openreports"],
+  },
+] as const)("$dir", ({ dir, reportApi, group, crds, apiArgs }) => {
+  const objects = render(dir);
 
-  it("installs both PolicyReport CRDs", () => {
-    const crds = objects
+  it(`installs the CRDs: ${crds.join(", ") || "none"}`, () => {
+    const installed = objects
       .filter((o) => o.kind === "CustomResourceDefinition")
-      .map((o) => o.metadata?.name);
-    expect(crds).toEqual(
-      expect.arrayContaining([
-        "policyreports.wgpolicyk8s.io",
-        "clusterpolicyreports.wgpolicyk8s.io",
-      ]),
-    );
+      .map((o) => o.metadata?.name)
+      .sort();
+    expect(installed).toEqual(crds);
   });
 
-  it("grants exactly what the audit code asks for, to Tollgate's service account", () => {
+  it(`grants exactly what the audit code asks for with --report-api ${reportApi}, to Tollgate's service account`, () => {
     const role = find(objects, "ClusterRole", "tollgate-audit") as KubeObject & { rules: Rule[] };
-    const needed = grants(auditRbacRules({ writeReports: true }) as Rule[]);
+    const needed = grants(auditRbacRules({ writeReports: true, reportApi }) as Rule[]);
     const given = grants(role.rules);
-    for (const grant of needed) expect(given).toContain(grant);
+    expect([...given].sort()).toEqual([...needed].sort());
     // Nothing beyond: no Secrets, no writes outside the reports.
     for (const grant of given) {
       expect(grant).not.toMatch(/secrets|configmaps/);
-      if (!grant.startsWith("wgpolicyk8s.io/")) expect(grant).toMatch(/:(get|list|watch)$/);
+      if (!grant.startsWith(`${group}/`)) expect(grant).toMatch(/:(get|list|watch)$/);
     }
     const binding = find(objects, "ClusterRoleBinding", "tollgate-audit") as KubeObject & {
       subjects: { name: string; namespace: string }[];
@@ -52,11 +66,13 @@ describe("overlays/cluster-wide-audit", () => {
     ]);
   });
 
-  it("runs the webhook with --background-audit", () => {
+  it("runs the webhook with --background-audit and the report API", () => {
     const deployment = find(objects, "Deployment", "tollgate") as KubeObject & {
       spec: { template: { spec: { containers: { args: string[] }[] } } };
     };
-    expect(deployment.spec.template.spec.containers[0]?.args).toContain("--background-audit=1h");
+    const args = deployment.spec.template.spec.containers[0]?.args ?? [];
+    expect(args).toContain("--background-audit=1h");
+    expect(args.filter((a) => a.startsWith("--report-api"))).toEqual(apiArgs);
   });
 });
 

@@ -41,6 +41,18 @@ const CASES: [string, Record<string, string>][] = [
   [`${FIXTURES}/aks-opt-in`, { "aks.enabled": "true", mode: "opt-in" }],
   [`${FIXTURES}/opt-in-cert-manager`, { mode: "opt-in", "certificates.source": "cert-manager" }],
   [`${FIXTURES}/opt-in-audit`, { mode: "opt-in", "backgroundAudit.enabled": "true" }],
+  [
+    `${FIXTURES}/openreports`,
+    { "backgroundAudit.enabled": "true", "backgroundAudit.reportApi": "openreports" },
+  ],
+  [
+    `${FIXTURES}/cert-manager-openreports`,
+    {
+      "certificates.source": "cert-manager",
+      "backgroundAudit.enabled": "true",
+      "backgroundAudit.reportApi": "openreports",
+    },
+  ],
   [`${FIXTURES}/monitoring`, { "monitoring.enabled": "true" }],
   [
     `${FIXTURES}/monitoring-cert-manager`,
@@ -113,6 +125,7 @@ describe("chart values", () => {
     [{ replicas: "1" }, "/replicas"],
     [{ "certificates.source": "vault" }, "/certificates/source"],
     [{ "backgroundAudit.interval": "hourly" }, "/backgroundAudit/interval"],
+    [{ "backgroundAudit.reportApi": "v1alpha2" }, "/backgroundAudit/reportApi"],
     [{ "exemptNamespaces[0]": "Not_A_Name" }, "/exemptNamespaces/0"],
     [{ typo: "1" }, "typo"],
   ])("refuse %j, naming %s", (set, where) => {
