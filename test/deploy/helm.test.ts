@@ -13,6 +13,7 @@ import {
   namespaceLabels,
   render,
   selects,
+  WEBHOOK_KINDS,
   webhooksOf,
 } from "./render.js";
 
@@ -126,6 +127,8 @@ describe("chart values", () => {
     [{ "certificates.source": "vault" }, "/certificates/source"],
     [{ "backgroundAudit.interval": "hourly" }, "/backgroundAudit/interval"],
     [{ "backgroundAudit.reportApi": "v1alpha2" }, "/backgroundAudit/reportApi"],
+    [{ webhookUrl: "http://127.0.0.1:9443" }, "/webhookUrl"],
+    [{ webhookUrl: "https://127.0.0.1:9443/validate" }, "/webhookUrl"],
     [{ "exemptNamespaces[0]": "Not_A_Name" }, "/exemptNamespaces/0"],
     [{ typo: "1" }, "typo"],
   ])("refuse %j, naming %s", (set, where) => {
@@ -134,6 +137,43 @@ describe("chart values", () => {
     const result = helm(args);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(where);
+  });
+
+  it("webhookUrl: the webhooks of deploy/overlays/localhost, and a certificate that names the host", () => {
+    const base = "https://127.0.0.1:9443";
+    const objects = helmTemplate({ webhookUrl: base });
+    const webhookConfigurations = (list: KubeObject[]) =>
+      normalise(list.filter((o) => WEBHOOK_KINDS.has(o.kind ?? ""))).map((o) => {
+        // render.sh's two substitutions; the caBundle is Tollgate's to fill in.
+        const text = JSON.stringify(o).replaceAll("__TOLLGATE_PORT__", "9443");
+        const copy = JSON.parse(text) as KubeObject & { webhooks: { clientConfig: object }[] };
+        for (const w of copy.webhooks) delete (w.clientConfig as { caBundle?: string }).caBundle;
+        return copy;
+      });
+    expect(webhookConfigurations(objects)).toEqual(
+      webhookConfigurations(render("overlays/localhost")),
+    );
+    for (const w of webhooksOf(objects))
+      expect(w.clientConfig.url).toMatch(/^https:\/\/127\.0\.0\.1:9443\//);
+
+    const args = (list: KubeObject[]) => {
+      const deployment = list.find((o) => o.kind === "Deployment") as KubeObject;
+      const spec = deployment.spec as { template: { spec: PodSpec } };
+      const [container] = (spec.template.spec.containers ?? []) as (Container & {
+        args: string[];
+      })[];
+      return container?.args ?? [];
+    };
+    expect(args(objects)).toContain("--cert-host=127.0.0.1");
+    expect(args(helmTemplate())).not.toContainEqual(expect.stringMatching(/^--cert-host/));
+    const certificate = (set: Record<string, string>) =>
+      helmTemplate({ "certificates.source": "cert-manager", ...set }).find(
+        (o) => o.kind === "Certificate" && o.metadata?.name === "tollgate-serving",
+      ) as KubeObject & { spec: { dnsNames: string[]; ipAddresses?: string[] } };
+    expect(certificate({ webhookUrl: base }).spec.ipAddresses).toEqual(["127.0.0.1"]);
+    expect(certificate({ webhookUrl: "https://tollgate.example.com" }).spec.dnsNames).toContain(
+      "tollgate.example.com",
+    );
   });
 
   it("set replicas, image, resources, heap, interval, policy set and exemptions", () => {

@@ -60,15 +60,27 @@ namespaceSelector:
     {{- end }}
 {{- end }}
 
-{{/* The service reference of one webhook: the path names the mode. */}}
+{{/*
+Where the API server calls one webhook: the Service, or webhookUrl when set.
+The path names the mode.
+*/}}
 {{- define "tollgate.clientConfig" -}}
 {{- $root := index . 0 }}
 clientConfig:
+  {{- if $root.Values.webhookUrl }}
+  url: {{ printf "%s%s" $root.Values.webhookUrl (index . 1) }}
+  {{- else }}
   service:
     name: tollgate
     namespace: {{ include "tollgate.namespace" $root }}
     path: {{ index . 1 }}
     port: 443
+  {{- end }}
+{{- end }}
+
+{{/* The host of webhookUrl, without port or IPv6 brackets: the serving certificate names it. */}}
+{{- define "tollgate.webhookUrlHost" -}}
+{{- (urlParse .Values.webhookUrl).hostname }}
 {{- end }}
 
 {{/* What every validating webhook intercepts. */}}

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { relative } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -44,6 +45,7 @@ interface ServeFlags {
   manageCerts?: boolean;
   namespace?: string;
   service: string;
+  certHost: string[];
   backgroundAudit?: number;
   reportApi: ReportApiName;
   watchExceptions?: boolean;
@@ -137,7 +139,12 @@ async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<T
     );
   }
   try {
-    return await startManagedCertificates({ namespace, service: flags.service, logger });
+    return await startManagedCertificates({
+      namespace,
+      service: flags.service,
+      extraHosts: flags.certHost,
+      logger,
+    });
   } catch (error) {
     throw new InputError("--manage-certs", `no serving certificate: ${(error as Error).message}`);
   }
@@ -219,6 +226,18 @@ async function exceptionFeed(): Promise<ExceptionFeed> {
   }
 }
 
+/** A DNS name (RFC 1123, lower case) or an IP address, as a certificate names it. */
+function certHost(value: string): string {
+  const dnsName =
+    /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+  if (isIP(value) === 0 && !dnsName.test(value)) {
+    throw new InvalidArgumentError(
+      `must be a lower-case DNS name or an IP address, got '${value}'`,
+    );
+  }
+  return value;
+}
+
 function interval(value: string): number {
   try {
     return parseInterval(value);
@@ -288,6 +307,12 @@ export function register(program: Command): void {
     )
     .option("--service <name>", "with --manage-certs: the Service the API server calls", "tollgate")
     .option(
+      "--cert-host <host>",
+      "with --manage-certs: one more DNS name or IP address the serving certificate names, for webhooks called by URL instead of the Service (repeatable)",
+      (value: string, previous: string[]) => [...previous, certHost(value)],
+      [] as string[],
+    )
+    .option(
       "--background-audit <interval>",
       "audit the cluster every interval (30s, 10m, 1h), write PolicyReports and serve the read-only dashboard at /dashboard/; off by default",
       interval,
@@ -318,6 +343,9 @@ export function register(program: Command): void {
         flags.metricsPort === flags.port
       ) {
         throw new UsageError("--metrics-port must differ from --port");
+      }
+      if (!flags.manageCerts && flags.certHost.length > 0) {
+        throw new UsageError("--cert-host only applies with --manage-certs");
       }
       if (!flags.backgroundAudit && command.getOptionValueSource("reportApi") === "cli") {
         throw new UsageError("--report-api only applies with --background-audit");

@@ -98,7 +98,7 @@ export async function renderWebhooks(overlay: Overlay): Promise<string> {
  * automountServiceAccountToken on a pod without it? Both by server-side
  * dry-run, so nothing is stored.
  */
-async function unlabelledTreatment(
+export async function unlabelledTreatment(
   namespace: string,
 ): Promise<{ denies: boolean; mutates: boolean; answer: string }> {
   const denial = await kubectl(["create", "--dry-run=server", "-f", "-"], {
