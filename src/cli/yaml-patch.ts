@@ -12,6 +12,7 @@ import {
   type YAMLSeq,
 } from "yaml";
 import type { PatchOperation } from "../engine/index.js";
+import { keepSourceLines, restoreSequenceIndents } from "./yaml-layout.js";
 
 /** A patch that cannot be applied to the document as written. */
 export class PatchApplyError extends Error {
@@ -183,10 +184,14 @@ export function detectStyle(text: string): YamlStyle {
  */
 export function renderDocument(doc: Document, original: string): string {
   const lead = /^(?:[ \t]*\r?\n)*/.exec(original)?.[0] ?? "";
-  let body = doc.toString({ ...detectStyle(original), lineWidth: 0, minContentWidth: 0 });
+  const style = detectStyle(original);
+  // Written flush, then each sequence is moved back to where the source had it.
+  let body = doc.toString({ ...style, indentSeq: false, lineWidth: 0, minContentWidth: 0 });
+  const flush = style.indent >= 2 ? style.indent - 2 : style.indent;
+  body = restoreSequenceIndents(doc, original, body, style.indentSeq ? style.indent : flush);
   if (!original.endsWith("\n")) body = body.replace(/\n$/, "");
   if (original.includes("\r\n")) body = body.replace(/\r?\n/g, "\r\n");
-  return lead + body;
+  return keepSourceLines(original, lead + body);
 }
 
 /** True for text that is one JSON value, which `fix` must write back as JSON. */

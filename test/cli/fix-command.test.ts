@@ -49,12 +49,11 @@ describe("tollgate fix", () => {
     const config = onlyPoliciesConfig(dir, ["service-account-token"]);
     const run = await tollgate(["fix", "-c", config, join(dir, "web.yaml")]);
     expect(run.code).toBe(0);
-    // The only changes: the new field, appended after the existing keys, and
-    // single spaces before inline comments in the one document that changed.
+    // The only change: the new field, appended after the existing keys.
     expect(run.stdout).toBe(
-      ANNOTATED.replace("web   # the name", "web # the name").replace(
+      ANNOTATED.replace(
         "      restartPolicy: Always   # last key\n",
-        "      restartPolicy: Always # last key\n      automountServiceAccountToken: false\n",
+        "      restartPolicy: Always   # last key\n      automountServiceAccountToken: false\n",
       ),
     );
     expect(run.stderr).toContain(
