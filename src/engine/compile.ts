@@ -2,7 +2,12 @@ import picomatch from "picomatch";
 import type { ObjectTarget, PolicyDeclaration, PolicyModule } from "./policy.js";
 import { type PolicyResult, SKIP_REASONS, type SkipReason, skipResult } from "./result.js";
 import type { Operation } from "./types.js";
-import type { PodTarget } from "./workloads.js";
+import {
+  type PodTarget,
+  type PodTemplateLookup,
+  podTemplateLookup,
+  type WorkloadKind,
+} from "./workloads.js";
 
 type Matcher = (value: string) => boolean;
 
@@ -46,6 +51,8 @@ export interface PolicySet {
   disabled: readonly PolicyResult[];
   /** `a|b` for policies that report the same fault (declared with sameFaultAs). */
   sameFault: ReadonlySet<string>;
+  /** Where each kind keeps its pod template: the built-in kinds and the set's workloadKinds. */
+  podTemplate: PodTemplateLookup;
 }
 
 const never: Matcher = () => false;
@@ -95,6 +102,7 @@ export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPol
 export function compilePolicySet(
   entries: readonly PolicyEntry[],
   exemptNamespaces: readonly string[],
+  workloadKinds: readonly WorkloadKind[] = [],
 ): PolicySet {
   const enabled = entries.filter((entry) => entry.declaration.enabled).map(compilePolicy);
   const policies = [
@@ -127,5 +135,6 @@ export function compilePolicySet(
     exemptNamespace: globMatcher(exemptNamespaces),
     disabled,
     sameFault,
+    podTemplate: podTemplateLookup(workloadKinds),
   };
 }

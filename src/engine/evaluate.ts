@@ -24,7 +24,7 @@ import type {
   Verdict,
   Violation,
 } from "./types.js";
-import { type PodTarget, podTargetOf, podTargetPath, resourceOf } from "./workloads.js";
+import { type PodTarget, type PodTemplateLookup, podTargetOf, resourceOf } from "./workloads.js";
 
 export interface EvaluateOptions {
   mode: Mode;
@@ -100,8 +100,8 @@ interface Subject {
   pod: PodTarget | undefined;
 }
 
-function subjectOf(target: ObjectTarget): Subject {
-  return { target, pod: podTargetOf(target.object, target.resource) };
+function subjectOf(target: ObjectTarget, podTemplates: PodTemplateLookup): Subject {
+  return { target, pod: podTargetOf(target.object, target.resource, podTemplates) };
 }
 
 /** Why the policy's hook does not run on this object, or undefined when it does. */
@@ -220,10 +220,11 @@ interface Progress {
   /** Why mutations do not run, when they do not. */
   noMutation: SkipReason;
   validate: boolean;
+  podTemplates: PodTemplateLookup;
 }
 
 function currentSubject(progress: Progress): Subject {
-  progress.subject ??= subjectOf(progress.target);
+  progress.subject ??= subjectOf(progress.target, progress.podTemplates);
   return progress.subject;
 }
 
@@ -242,7 +243,7 @@ function mutateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
   // operation nesting into them would silently rewrite this one.
   jsonpatch.applyPatch(object, cloneData(ops), false, true);
   progress.target = { ...target, object };
-  progress.subject = subjectOf(progress.target);
+  progress.subject = subjectOf(progress.target, progress.podTemplates);
   return result(policy, "fail", NONE, ops);
 }
 function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
@@ -274,17 +275,16 @@ function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
  */
 function markPreexisting(
   results: PolicyResult[],
-  policies: readonly CompiledPolicy[],
+  set: PolicySet,
   input: AdmissionInput,
   resource: ResourceRef,
 ): void {
   if (input.operation !== "UPDATE" || !input.oldObject) return;
-  const old = subjectOf({
-    resource,
-    object: input.oldObject,
-    oldObject: undefined,
-    operation: "UPDATE",
-  });
+  const { policies } = set;
+  const old = subjectOf(
+    { resource, object: input.oldObject, oldObject: undefined, operation: "UPDATE" },
+    set.podTemplate,
+  );
   const key = (v: Violation) => `${v.policy}\u0000${v.path}\u0000${v.message}`;
   results.forEach((current, i) => {
     const policy = policies[i];
@@ -387,7 +387,7 @@ function judgeAll(
     else if (policy.declaration.type === "mutate") results.push(mutateOne(policy, progress));
     else results.push(validateOne(policy, progress));
   }
-  markPreexisting(results, set.policies, input, resource);
+  markPreexisting(results, set, input, resource);
   markControllerCopies(results, set.policies, input);
   if (progress.validate) {
     const { resource: res, object } = progress.target;
@@ -417,9 +417,10 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
     original,
     target: { resource, object: original, oldObject: input.oldObject, operation: input.operation },
     subject: undefined,
-    mutate: simulate && mayMutate(input, resource),
+    mutate: simulate && mayMutate(input, resource, set.podTemplate),
     noMutation: simulate ? "not-mutable" : "other-phase",
     validate: phase !== "mutate",
+    podTemplates: set.podTemplate,
   };
   return verdictOf(
     mode,
@@ -506,7 +507,11 @@ const IMMUTABLE_TEMPLATE = new Set(["Pod", "Job"]);
  * template is patched, so relabelling or scaling an old workload does not
  * roll out its pods, and Pods and Jobs are never patched.
  */
-function mayMutate(input: AdmissionInput, resource: ResourceRef): boolean {
+function mayMutate(
+  input: AdmissionInput,
+  resource: ResourceRef,
+  podTemplates: PodTemplateLookup,
+): boolean {
   const meta = input.object?.metadata;
   if (meta?.deletionTimestamp) return false;
   const owners = Array.isArray(meta?.ownerReferences) ? meta.ownerReferences : [];
@@ -514,7 +519,7 @@ function mayMutate(input: AdmissionInput, resource: ResourceRef): boolean {
   if (resource.kind === "ReplicaSet" && controlled) return false;
   if (input.operation !== "UPDATE") return true;
   if (IMMUTABLE_TEMPLATE.has(resource.kind)) return false;
-  const template = podTargetPath(resource.kind);
+  const template = podTemplates(resource.apiVersion, resource.kind);
   return (
     template === undefined ||
     !sameData(getAt(input.object, template), getAt(input.oldObject, template))

@@ -25,6 +25,47 @@ const RUN_TO_COMPLETION = new Set(["Job", "CronJob"]);
 
 export const WORKLOAD_KINDS: readonly string[] = Object.keys(POD_TEMPLATE);
 
+/**
+ * A kind beyond the built-in ones whose objects carry a pod template (Argo
+ * Rollouts, for one), as a PolicySet's `workloadKinds` names it.
+ */
+export interface WorkloadKind {
+  /** The API group, e.g. `argoproj.io`. */
+  group: string;
+  kind: string;
+  /** Plural resource name, for the webhook registration. */
+  resource: string;
+  /** API versions that keep the template at `podTemplate`; empty means any. */
+  versions: readonly string[];
+  /** Path to the pod template (an object with `metadata` and `spec`). */
+  podTemplate: Path;
+}
+
+/** Where an object of this apiVersion and kind keeps its pod template, if it has one. */
+export type PodTemplateLookup = (apiVersion: string, kind: string) => Path | undefined;
+
+/** The built-in kinds, matched by kind alone, as they always were. */
+export const builtInPodTemplates: PodTemplateLookup = (_apiVersion, kind) => POD_TEMPLATE[kind];
+
+/** The built-in kinds and `extra`, each of which must match group, kind and version. */
+export function podTemplateLookup(extra: readonly WorkloadKind[]): PodTemplateLookup {
+  if (extra.length === 0) return builtInPodTemplates;
+  const byKind = new Map<string, WorkloadKind[]>();
+  for (const entry of extra) byKind.set(entry.kind, [...(byKind.get(entry.kind) ?? []), entry]);
+  return (apiVersion, kind) => {
+    const builtIn = POD_TEMPLATE[kind];
+    if (builtIn) return builtIn;
+    const entries = byKind.get(kind);
+    if (!entries) return undefined;
+    const slash = apiVersion.lastIndexOf("/");
+    const group = slash === -1 ? "" : apiVersion.slice(0, slash);
+    const version = apiVersion.slice(slash + 1);
+    return entries.find(
+      (e) => e.group === group && (e.versions.length === 0 || e.versions.includes(version)),
+    )?.podTemplate;
+  };
+}
+
 export const CONTAINER_GROUPS = ["initContainers", "containers", "ephemeralContainers"] as const;
 export type ContainerGroup = (typeof CONTAINER_GROUPS)[number];
 
@@ -63,11 +104,6 @@ export function resourceOf(object: KubeObject, namespace: string | undefined): R
   };
 }
 
-/** Where a workload kind keeps its pod template; undefined for kinds without one. */
-export function podTargetPath(kind: string): Path | undefined {
-  return POD_TEMPLATE[kind];
-}
-
 export function isWorkloadKind(kind: string): boolean {
   return kind in POD_TEMPLATE;
 }
@@ -85,8 +121,12 @@ function ownedByJob(meta: ObjectMeta): boolean {
 }
 
 /** The pod spec an object carries, or undefined for kinds without one. */
-export function podTargetOf(object: KubeObject, resource: ResourceRef): PodTarget | undefined {
-  const templatePath = POD_TEMPLATE[resource.kind];
+export function podTargetOf(
+  object: KubeObject,
+  resource: ResourceRef,
+  podTemplates: PodTemplateLookup = builtInPodTemplates,
+): PodTarget | undefined {
+  const templatePath = podTemplates(resource.apiVersion, resource.kind);
   if (!templatePath) return undefined;
   const template = templatePath.length === 0 ? object : asRecord(getAt(object, templatePath));
   const spec = asRecord(template?.spec);

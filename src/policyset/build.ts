@@ -1,5 +1,10 @@
 import { dirname, resolve } from "node:path";
-import { compilePolicySet, globMatcher, type PolicySet } from "../engine/index.js";
+import {
+  compilePolicySet,
+  globMatcher,
+  type PolicySet,
+  type WorkloadKind,
+} from "../engine/index.js";
 import { type SubjectMatch, subjectMatcher } from "../exceptions/subjects.js";
 import type { NamespaceMode } from "../server/namespace-mode.js";
 import { celPolicyFileSchema, compileCelPolicies, type PlacedCelPolicies } from "./cel-policies.js";
@@ -7,6 +12,7 @@ import type { LoadedPolicy } from "./declarations.js";
 import { parseYamlFile, readTextFile, validateParameters } from "./declarations.js";
 import { PolicyLoadError, parseOrThrow } from "./errors.js";
 import { type PolicySetFile, policySetSchema } from "./schema.js";
+import { toWorkloadKind } from "./workload-kinds.js";
 
 /** Namespaces no policy ever touches: breaking them can take the cluster down. */
 export const ALWAYS_EXEMPT_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;
@@ -28,6 +34,8 @@ export interface Settings {
 
 export interface ResolvedPolicySet {
   set: PolicySet;
+  /** The kinds beyond the built-in ones with a pod template; the webhooks must register them. */
+  workloadKinds: WorkloadKind[];
   settings: Settings;
   policies: LoadedPolicy[];
   /** Where the user's file came from, or `built-in defaults`. */
@@ -68,6 +76,20 @@ function applyOverrides(policy: LoadedPolicy, file: PolicySetFile, source: strin
         names: [...declaration.exemptions.names, ...global.names, ...(own.names ?? [])],
         images: [...declaration.exemptions.images, ...global.images, ...(own.images ?? [])],
       },
+    },
+  };
+}
+
+/** Pod policies judge every kind with a pod template, the configured ones included. */
+function withWorkloadKinds(policy: LoadedPolicy, kinds: readonly WorkloadKind[]): LoadedPolicy {
+  const { declaration, module } = policy;
+  if (module.scope !== "pod" || kinds.length === 0) return policy;
+  const added = kinds.map((k) => k.kind).filter((k) => !declaration.match.kinds.includes(k));
+  return {
+    ...policy,
+    declaration: {
+      ...declaration,
+      match: { ...declaration.match, kinds: [...declaration.match.kinds, ...added] },
     },
   };
 }
@@ -138,10 +160,14 @@ export function resolvePolicySet(
       );
     }
   }
-  const resolved = policies.map((p) => applyOverrides(p, file, source));
+  const workloadKinds = file.workloadKinds.map(toWorkloadKind);
+  const resolved = policies
+    .map((p) => applyOverrides(p, file, source))
+    .map((p) => withWorkloadKinds(p, workloadKinds));
   const exemptNamespaces = [...ALWAYS_EXEMPT_NAMESPACES, file.tollgateNamespace];
   return {
-    set: compilePolicySet(resolved, exemptNamespaces),
+    set: compilePolicySet(resolved, exemptNamespaces, workloadKinds),
+    workloadKinds,
     settings: {
       defaultMode: file.defaultMode,
       modeLabel: file.modeLabel,

@@ -4,3 +4,4 @@ export * from "./cluster-checks.js";
 export * from "./declarations.js";
 export * from "./errors.js";
 export * from "./schema.js";
+export * from "./workload-kinds.js";

@@ -13,6 +13,7 @@ import {
   exemptionsSchema as exemptions,
   globalExemptionsSchema,
 } from "./exemptions.js";
+import { workloadKindsSchema } from "./workload-kinds.js";
 
 const names = z.array(z.string().min(1));
 
@@ -73,6 +74,8 @@ export const policySetSchema = z
     celPolicies: z.array(celPolicySchema).default([]),
     /** Files of CEL policies (YAML lists), relative to the PolicySet file. */
     celPolicyFiles: z.array(z.string().min(1)).default([]),
+    /** Kinds beyond the built-in workloads with a pod template (default: Argo Rollouts). */
+    workloadKinds: workloadKindsSchema,
   })
   .strict();
 

@@ -85,6 +85,8 @@ const MUTATED_RESOURCES: Record<string, string[]> = {
   "apps/daemonsets": ["CREATE", "UPDATE"],
   "batch/jobs": ["CREATE"],
   "batch/cronjobs": ["CREATE", "UPDATE"],
+  // The PolicySet's default workloadKinds: a Rollout's template makes its pods.
+  "argoproj.io/rollouts": ["CREATE", "UPDATE"],
 };
 
 /** group/resource: operations, failing on a resource that two rules name. */
@@ -223,7 +225,11 @@ describe.each(ALL)("%s", (dir) => {
     for (const left of ["apps/replicasets", "/services", "networking.k8s.io/ingresses"]) {
       expect(resources).not.toContain(left);
     }
-    for (const rule of mutate.rules) expect(rule.apiVersions).toEqual(["v1"]);
+    for (const rule of mutate.rules) {
+      expect(rule.apiVersions).toEqual(
+        rule.apiGroups.includes("argoproj.io") ? ["v1alpha1"] : ["v1"],
+      );
+    }
   });
 
   it("sends each namespace to at most one validating webhook", () => {

@@ -37,6 +37,31 @@ describe.each([
     }
   });
 
+  it("registers every workloadKind wherever the webhooks register Deployments", () => {
+    const { workloadKinds } = loadRenderedPolicySet(objects, overlay);
+    expect(workloadKinds.map((k) => `${k.group}/${k.kind}`)).toContain("argoproj.io/Rollout");
+    const workloadHooks = webhooksOf(objects).filter((w) =>
+      w.rules.some((r) => r.resources.includes("deployments")),
+    );
+    expect(workloadHooks.length).toBeGreaterThanOrEqual(3);
+    for (const w of workloadHooks) {
+      const deployments = w.rules.find((r) => r.resources.includes("deployments"));
+      for (const kind of workloadKinds) {
+        const rule = w.rules.find(
+          (r) => r.apiGroups.includes(kind.group) && r.resources.includes(kind.resource),
+        );
+        expect(rule, `${w.name}: ${kind.group}/${kind.resource}`).toBeDefined();
+        expect(rule?.operations, w.name).toEqual(deployments?.operations);
+        for (const version of kind.versions) {
+          expect(
+            rule?.apiVersions.includes(version) || rule?.apiVersions.includes("*"),
+            `${w.name}: ${kind.group}/${version}`,
+          ).toBe(true);
+        }
+      }
+    }
+  });
+
   it("trusts the registry Tollgate's own image comes from", () => {
     const resolved = loadRenderedPolicySet(objects, overlay);
     const trusted = resolved.policies.find((p) => p.declaration.id === "trusted-registry");

@@ -103,6 +103,14 @@ rules:
     operations: [CREATE, UPDATE]
     resources: [jobs, cronjobs]
     scope: Namespaced
+  # The PolicySet's workloadKinds (Argo Rollouts by default): kinds beyond the
+  # built-in ones with a pod template. test/deploy/policyset.test.ts checks
+  # that every configured kind is registered here.
+  - apiGroups: [argoproj.io]
+    apiVersions: [v1alpha1]
+    operations: [CREATE, UPDATE]
+    resources: [rollouts]
+    scope: Namespaced
   - apiGroups: [networking.k8s.io]
     apiVersions: [v1]
     operations: [CREATE, UPDATE]

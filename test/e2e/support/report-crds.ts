@@ -56,11 +56,18 @@ export function reportCrds(api: "wgpolicyk8s" | "openreports"): V1CustomResource
     .flatMap((f) => crdsIn(join(dir, f)));
 }
 
-/** Creates (or replaces) the CRDs and waits until the API server serves them. */
-export async function installReportCrds(api: "wgpolicyk8s" | "openreports"): Promise<string[]> {
+/** Creates (or replaces) the CRDs of one report API and waits until the API server serves them. */
+export function installReportCrds(api: "wgpolicyk8s" | "openreports"): Promise<string[]> {
+  return installCrds(reportCrds(api));
+}
+
+/** Creates (or replaces) CRDs and waits until the API server serves them; their names. */
+export async function installCrds(
+  bodies: readonly V1CustomResourceDefinition[],
+): Promise<string[]> {
   const crds = kubeConfig().makeApiClient(ApiextensionsV1Api);
   const names: string[] = [];
-  for (const body of reportCrds(api)) {
+  for (const body of bodies) {
     const name = body.metadata?.name as string;
     try {
       await crds.createCustomResourceDefinition({ body });
