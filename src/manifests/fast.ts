@@ -25,7 +25,7 @@ const KUBE_PLAIN = new Type("tag:yaml.org,2002:kube-plain", {
 
 const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [KUBE_PLAIN] });
 
-/**
+/*
  * Text the fast reader leaves to the full one: what could start an anchor,
  * an alias or a tag (`&`, `*` or `!` followed by a name, where a node can
  * start), `<<` merge keys, `%` directives, `?` complex keys, flow
@@ -33,8 +33,29 @@ const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [KUBE_PLAIN] });
  * the full reader names as such). A cron schedule's `* * *` or a URL's
  * `&b=2` stay fast; a cron step after a space goes the safe way, which costs only time.
  */
-const NOT_PLAIN =
-  /(?:^|[\s[{,:-])[&*!][^\s,[\]{}"']|<<|\t|\{\{|^%|^[ ]*\?(?:[ ]|$)|[\]}][ ]*:(?:[ ]|$)/m;
+// The indicator first, so the engine can skip to it; the lookbehind then
+// checks that a node can start there.
+const NODE_PROPERTY = /[&*!](?<=(?:^|[\s[{,:-])[&*!])[^\s,[\]{}"']/m;
+const COMPLEX_KEY = /^[ ]*\?(?:[ ]|$)/m;
+const FLOW_KEY = /[\]}][ ]*:(?:[ ]|$)/m;
+
+/**
+ * Whether the text holds any of the above. Each construct has its own test,
+ * run only when its leading character occurs: this runs on every document,
+ * and one pattern with a leading alternation was tried at every offset.
+ */
+function notPlain(text: string): boolean {
+  if (text.includes("<<") || text.includes("\t") || text.includes("{{")) return true;
+  if (
+    (text.includes("&") || text.includes("*") || text.includes("!")) &&
+    NODE_PROPERTY.test(text)
+  ) {
+    return true;
+  }
+  if (text.startsWith("%") || text.includes("\n%")) return true;
+  if (text.includes("?") && COMPLEX_KEY.test(text)) return true;
+  return (text.includes("]") || text.includes("}")) && FLOW_KEY.test(text);
+}
 
 /** Whether a value holds only what JSON and both readers agree on. */
 function agrees(value: unknown, depth: number): boolean {
@@ -56,7 +77,7 @@ function agrees(value: unknown, depth: number): boolean {
  * reads it, or undefined when the full reader must decide.
  */
 export function fastValue(text: string): unknown {
-  if (NOT_PLAIN.test(text)) return undefined;
+  if (notPlain(text)) return undefined;
   let value: unknown;
   try {
     value = load(text, { schema: SCHEMA, json: true });

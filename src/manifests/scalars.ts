@@ -57,12 +57,22 @@ function finite(text: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/** The longest of WORDS: longer scalars skip the lookup. */
+const LONGEST_WORD = Math.max(...[...WORDS.keys()].map((w) => w.length));
+
+/** `-`, `+` or a digit: the characters a number can start with, other than `.`. */
+function startsNumber(code: number): boolean {
+  return code === 45 || code === 43 || (code >= 48 && code <= 57);
+}
+
 /** The value kubectl gives an untagged plain scalar: string, number, boolean or null. */
 export function resolvePlain(source: string): unknown {
-  if (WORDS.has(source)) return WORDS.get(source);
-  const first = source[0] ?? "";
-  if (first === ".") return (DOT_FLOAT.test(source) ? finite(source) : undefined) ?? source;
-  if (!/[-+0-9]/.test(first)) return source;
+  // Called for every plain scalar and key of every document, so the common
+  // case (a word longer than any special one) returns after two checks.
+  if (source.length <= LONGEST_WORD && WORDS.has(source)) return WORDS.get(source);
+  const first = source.charCodeAt(0);
+  if (first === 46) return (DOT_FLOAT.test(source) ? finite(source) : undefined) ?? source;
+  if (!startsNumber(first)) return source;
   const plain = source.replaceAll("_", "");
   const int = goInt(plain);
   if (int !== undefined) return int;
