@@ -9,7 +9,7 @@
 #      namespace, found by /proc/PID/ns/net, is listed and killed.
 # Then the namespaces go: the mount namespace (and with it every mount the
 # kubelet and containerd made) and the network namespace (bridge, veths,
-# addresses, iptables rules).
+# addresses, iptables rules). Last, the machine's node lock is released.
 # Usage: test/node/down.sh [--clean]   --clean also deletes the run directory.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -70,6 +70,8 @@ if mountpoint -q "$ns_dir/mnt" 2>/dev/null; then umount "$ns_dir/mnt"; fi
 if mountpoint -q "$ns_dir" 2>/dev/null; then umount -l "$ns_dir"; fi
 rm -rf "$ns_dir"
 rm -f "$run_dir/env"
+# Last: another node may start once this one's namespaces and mounts are gone.
+release_node_lock
 if [ "$clean" = 1 ]; then
   log "removing $run_dir"
   rm -rf "$run_dir"

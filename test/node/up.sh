@@ -27,8 +27,12 @@
 # unless TOLLGATE_NODE_KEEP_ON_FAILURE=1.
 #
 # Run a command in the namespace with test/node/exec.sh CMD... (kubectl, tests).
+# One node per machine: a second up.sh (another clone or worktree) waits for
+# the first's down.sh, at most TOLLGATE_NODE_LOCK_WAIT seconds (lib.sh).
+#
 # Env: TOLLGATE_NODE_RUN_DIR, TOLLGATE_NODE_TIMEOUT (seconds per wait, default 180),
-#      TOLLGATE_NODE_OVERLAY (default deploy/overlays/node).
+#      TOLLGATE_NODE_OVERLAY (default deploy/overlays/node),
+#      TOLLGATE_NODE_LOCK_WAIT (default 1800), TOLLGATE_NODE_LOCK (default /run/lock/tollgate-node.lock).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -76,6 +80,11 @@ node_bin="$(bash "$here/build.sh" | tail -n1)"
 mkdir -p "$run_dir/images"
 log "building images (test/node/image.mjs)"
 node "$here/image.mjs" "$run_dir/images"
+
+# --- the machine's one node ---------------------------------------------------
+lock_wait="${TOLLGATE_NODE_LOCK_WAIT:-1800}"
+log "waiting (at most ${lock_wait}s) for $node_lock, the lock of this machine's one node"
+take_node_lock "$lock_wait" || die "no node lock"
 
 # --- namespaces --------------------------------------------------------------
 log "network namespace $netns, mount namespace $ns_dir/mnt"
