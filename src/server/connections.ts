@@ -39,7 +39,7 @@ export function memoryLimit(): number {
 }
 
 /** Why a connection was closed by the guard; the label of the shed counter. */
-export type ShedReason = "evicted-unused" | "evicted-idle" | "refused";
+export type ShedReason = "evicted-unused" | "evicted-receiving" | "evicted-idle" | "refused";
 
 export interface ConnectionGuard {
   /** Connections open now (accepted, not yet closed). */
@@ -52,13 +52,23 @@ function tcpSocketOf(socket: Socket): Socket {
   return (socket as Socket & { _parent?: Socket })._parent ?? socket;
 }
 
+/** Whether a request announces a body still to come (HTTP/1.1 framing). */
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers["content-length"];
+  return (
+    request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0")
+  );
+}
+
 /**
  * Caps the server's open connections at `max`. At the cap a new connection
- * is still accepted: the oldest connection that has not yet sent a request
- * goes first (a flood of idle or slow clients), then the connection idle the
- * longest between requests; only when every connection is answering a
- * request right now is the new one refused. So a flood cannot lock out the
- * API server, whose connections send a request as soon as they open.
+ * is still accepted and an older one goes, in this order: the oldest that
+ * has not yet sent a request (a flood of idle or slow clients), the oldest
+ * still receiving a request's body (a body sent a byte at a time; the API
+ * server sends its bodies in milliseconds), then the one idle the longest
+ * between requests; only when every connection is answering a request right
+ * now is the new one refused. So a flood cannot lock out the API server,
+ * whose connections send a whole request as soon as they open.
  */
 export function guardConnections(
   server: Server,
@@ -67,9 +77,10 @@ export function guardConnections(
 ): ConnectionGuard {
   // Sets keep insertion order: the first entry is the oldest.
   const unused = new Set<Socket>();
+  const receiving = new Set<Socket>();
   const idle = new Set<Socket>();
   const busy = new Set<Socket>();
-  const open = () => unused.size + idle.size + busy.size;
+  const open = () => unused.size + receiving.size + idle.size + busy.size;
 
   const evict = (from: Set<Socket>, reason: ShedReason): boolean => {
     const [victim] = from;
@@ -83,7 +94,12 @@ export function guardConnections(
   // Prepended: a connection to shed goes before TLS wraps it, and a request is
   // seen before any handler can answer it.
   server.prependListener("connection", (socket: Socket) => {
-    if (open() >= max && !evict(unused, "evicted-unused") && !evict(idle, "evicted-idle")) {
+    if (
+      open() >= max &&
+      !evict(unused, "evicted-unused") &&
+      !evict(receiving, "evicted-receiving") &&
+      !evict(idle, "evicted-idle")
+    ) {
       socket.destroy();
       onShed("refused");
       return;
@@ -91,6 +107,7 @@ export function guardConnections(
     unused.add(socket);
     socket.once("close", () => {
       unused.delete(socket);
+      receiving.delete(socket);
       idle.delete(socket);
       busy.delete(socket);
     });
@@ -101,10 +118,19 @@ export function guardConnections(
     if (socket.destroyed) return;
     unused.delete(socket);
     idle.delete(socket);
-    busy.add(socket);
+    if (hasBody(request)) {
+      receiving.add(socket);
+      // 'end' comes once the handler has read the whole body.
+      request.once("end", () => {
+        if (receiving.delete(socket)) busy.add(socket);
+      });
+    } else {
+      busy.add(socket);
+    }
     response.once("close", () => {
-      if (!busy.delete(socket) || socket.destroyed) return;
-      idle.add(socket);
+      // Answered before the body was read (413, 415): done with it either way.
+      const inUse = busy.delete(socket) || receiving.delete(socket);
+      if (inUse && !socket.destroyed) idle.add(socket);
     });
   });
 

@@ -66,7 +66,7 @@ export function createMetrics(
     }),
     connectionsShed: new Counter({
       name: "tollgate_connections_shed_total",
-      help: "Connections closed at the connection cap: evicted-unused (no request yet), evicted-idle (between requests) or refused (every connection busy).",
+      help: "Connections closed at the connection cap: evicted-unused (no request yet), evicted-receiving (still receiving a request body), evicted-idle (between requests) or refused (every connection busy).",
       labelNames: ["reason"],
       registers,
     }),
