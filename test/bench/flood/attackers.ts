@@ -8,10 +8,12 @@
 //   slow-headers  a request line, then one header byte a second
 //   slow-body     complete headers for a 100,000-byte body, then one byte a second
 //
-// Prints one JSON line of figures per kind on standard output when done.
+// Prints its figures as one JSON object (AttackFigures) on standard output
+// when done: per kind, and how late its own event loop ran, since a loop
+// starved of CPU sees every close late and would blame the server for it.
 //   tsx test/bench/flood/attackers.ts '{"port":8443,"connections":10000,"seconds":60}'
 import { connect as netConnect, type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { connect as tlsConnect } from "node:tls";
 
 export const ATTACK_KINDS = ["tcp-idle", "tls-silent", "slow-headers", "slow-body"] as const;
@@ -33,13 +35,29 @@ export interface KindFigures {
   closedByServer: number;
   /** Most of this kind open at once. */
   peakOpen: number;
-  /** Lifetimes of the connections the server closed, milliseconds. */
+  /**
+   * Lifetimes of the connections the server closed, milliseconds, as the
+   * attacker sees them: from connect() to the close, so including any wait
+   * for the server to accept (SYNs dropped while its accept queue is full).
+   */
   lifetimeP50Ms: number;
   lifetimeMaxMs: number;
+  /** From connect() to the TCP connection being established on this side. */
+  connectP50Ms: number;
+  connectMaxMs: number;
+  /** From connect() to a completed TLS handshake (the server has accepted it); 0 for tcp-idle. */
+  handshakeP50Ms: number;
+  handshakeMaxMs: number;
   /** Age of the oldest connection still open when the attack ended. */
   oldestOpenMs: number;
   /** Bytes trickled to the server. */
   bytesTrickled: number;
+}
+
+export interface AttackFigures {
+  kinds: KindFigures[];
+  /** The attacker's own event-loop delay over the attack, milliseconds. */
+  eventLoopDelay: { meanMs: number; p99Ms: number; maxMs: number };
 }
 
 const RECONNECT_MS = 200;
@@ -65,11 +83,20 @@ function opening(kind: AttackKind): string {
   return "";
 }
 
-export async function attack(config: AttackConfig): Promise<KindFigures[]> {
+interface Counting extends KindFigures {
+  open: number;
+  lifetimes: number[];
+  connects: number[];
+  handshakes: number[];
+}
+
+export async function attack(config: AttackConfig): Promise<AttackFigures> {
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const started = performance.now();
   const end = started + config.seconds * 1000;
   const ramp = (config.rampSeconds ?? 10) * 1000;
-  const figures = new Map<AttackKind, KindFigures & { open: number; lifetimes: number[] }>(
+  const figures = new Map<AttackKind, Counting>(
     ATTACK_KINDS.map((kind) => [
       kind,
       {
@@ -80,10 +107,16 @@ export async function attack(config: AttackConfig): Promise<KindFigures[]> {
         peakOpen: 0,
         lifetimeP50Ms: 0,
         lifetimeMaxMs: 0,
+        connectP50Ms: 0,
+        connectMaxMs: 0,
+        handshakeP50Ms: 0,
+        handshakeMaxMs: 0,
         oldestOpenMs: 0,
         bytesTrickled: 0,
         open: 0,
         lifetimes: [],
+        connects: [],
+        handshakes: [],
       },
     ]),
   );
@@ -92,8 +125,9 @@ export async function attack(config: AttackConfig): Promise<KindFigures[]> {
 
   const open = (slot: Slot) => {
     if (stopping || performance.now() > end) return;
-    const f = figures.get(slot.kind) as KindFigures & { open: number; lifetimes: number[] };
+    const f = figures.get(slot.kind) as Counting;
     const onOpen = () => {
+      f.handshakes.push(performance.now() - slot.openedAt);
       const first = opening(slot.kind);
       if (first) socket.write(first);
       slot.trickle = slot.kind === "slow-body" ? " " : slot.kind === "slow-headers" ? "a" : "";
@@ -108,6 +142,7 @@ export async function attack(config: AttackConfig): Promise<KindFigures[]> {
     f.opened++;
     f.open++;
     f.peakOpen = Math.max(f.peakOpen, f.open);
+    socket.once("connect", () => f.connects.push(performance.now() - slot.openedAt));
     socket.on("error", () => {});
     socket.on("data", () => {});
     socket.once("close", () => {
@@ -139,6 +174,7 @@ export async function attack(config: AttackConfig): Promise<KindFigures[]> {
   }, 1_000);
 
   await new Promise((done) => setTimeout(done, config.seconds * 1000));
+  loopDelay.disable();
   stopping = true;
   clearInterval(ticker);
   const now = performance.now();
@@ -148,17 +184,38 @@ export async function attack(config: AttackConfig): Promise<KindFigures[]> {
     f.oldestOpenMs = Math.max(f.oldestOpenMs, now - slot.openedAt);
     slot.socket.destroy();
   }
-  return [...figures.values()].map(({ open: _open, lifetimes, ...f }) => {
-    const sorted = lifetimes.sort((a, b) => a - b);
-    return { ...f, lifetimeP50Ms: median(sorted), lifetimeMaxMs: sorted.at(-1) ?? 0 };
-  });
+  const kinds = [...figures.values()].map(
+    ({ open: _open, lifetimes, connects, handshakes, ...f }): KindFigures => {
+      const [life, connect, handshake] = [lifetimes, connects, handshakes].map((list) =>
+        list.sort((a, b) => a - b),
+      ) as [number[], number[], number[]];
+      return {
+        ...f,
+        lifetimeP50Ms: median(life),
+        lifetimeMaxMs: life.at(-1) ?? 0,
+        connectP50Ms: median(connect),
+        connectMaxMs: connect.at(-1) ?? 0,
+        handshakeP50Ms: median(handshake),
+        handshakeMaxMs: handshake.at(-1) ?? 0,
+      };
+    },
+  );
+  const ms = (ns: number) => ns / 1e6;
+  return {
+    kinds,
+    eventLoopDelay: {
+      meanMs: ms(loopDelay.mean),
+      p99Ms: ms(loopDelay.percentile(99)),
+      maxMs: ms(loopDelay.max),
+    },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = JSON.parse(process.argv[2] ?? "{}") as AttackConfig;
   attack(config).then(
     (figures) => {
-      for (const f of figures) process.stdout.write(`${JSON.stringify(f)}\n`);
+      process.stdout.write(`${JSON.stringify(figures)}\n`);
       process.exit(0);
     },
     (error: Error) => {

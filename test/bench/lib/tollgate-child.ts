@@ -38,13 +38,15 @@ function listeningLine(logFile: string): Listening | undefined {
 
 /**
  * Starts `tollgate serve --host 127.0.0.1 --port 0 --no-cluster
- * --drain-delay 0` plus `args`, with `env` added to the environment, and
+ * --drain-delay 0` plus `args`, with `env` added to the environment and
+ * `nodeArgs` given to node (after tsx, so they may name TypeScript), and
  * resolves once it listens (at most 120 s: a busy machine is slow to load
  * TypeScript).
  */
 export async function startTollgate(
   args: readonly string[],
   env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
 ): Promise<TollgateChild> {
   const dir = mkdtempSync(join(tmpdir(), "tollgate-child-"));
   const logFile = join(dir, "server.log");
@@ -56,6 +58,7 @@ export async function startTollgate(
       [
         "--import",
         "tsx",
+        ...nodeArgs,
         "src/cli/main.ts",
         "serve",
         "--host",
