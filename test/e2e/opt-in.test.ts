@@ -63,7 +63,9 @@ describe.runIf(isLocal())("opt-in registration (deploy/overlays/localhost-opt-in
       expected,
     );
     expect(rendered.map((w) => w.clientConfig.url)).toEqual(
-      rendered.map(() => expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/(validate|mutate)\//)),
+      rendered.map(() =>
+        expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/(validate|mutate|guard)\//),
+      ),
     );
   });
 
