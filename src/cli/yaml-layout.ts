@@ -1,5 +1,5 @@
 import { diffArrays } from "diff";
-import { type Document, isMap, isScalar, isSeq, type Node, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, isSeq, type Node, parseDocument, visit } from "yaml";
 
 /**
  * The yaml library writes every block sequence of a document in one style,
@@ -42,6 +42,26 @@ function offsetUnderKey(key: unknown, seq: Node, text: string): number | undefin
 /** A block sequence the library may write flush, so its indentation is ours to choose. */
 function isMovable(node: unknown): node is Node & { items: unknown[] } {
   return isSeq(node) && !node.flow && !node.tag && !node.anchor && node.range !== undefined;
+}
+
+/**
+ * Whether every block sequence under a key that comes from `source` sits
+ * `offset` columns right of its key: then the library, told that offset,
+ * writes each one where it was, and the re-parse restoreSequenceIndents needs
+ * can be skipped (most files use one style throughout).
+ */
+export function sequencesAllAt(doc: Document, source: string, offset: number): boolean {
+  let uniform = true;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isMovable(pair.value)) return undefined;
+      const was = offsetUnderKey(pair.key, pair.value, source);
+      if (was === undefined || was === offset) return undefined;
+      uniform = false;
+      return visit.BREAK;
+    },
+  });
+  return uniform;
 }
 
 interface Shift {

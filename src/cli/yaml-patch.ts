@@ -12,7 +12,7 @@ import {
   type YAMLSeq,
 } from "yaml";
 import type { PatchOperation } from "../engine/index.js";
-import { keepSourceLines, restoreSequenceIndents } from "./yaml-layout.js";
+import { keepSourceLines, restoreSequenceIndents, sequencesAllAt } from "./yaml-layout.js";
 
 /** A patch that cannot be applied to the document as written. */
 export class PatchApplyError extends Error {
@@ -185,10 +185,17 @@ export function detectStyle(text: string): YamlStyle {
 export function renderDocument(doc: Document, original: string): string {
   const lead = /^(?:[ \t]*\r?\n)*/.exec(original)?.[0] ?? "";
   const style = detectStyle(original);
-  // Written flush, then each sequence is moved back to where the source had it.
-  let body = doc.toString({ ...style, indentSeq: false, lineWidth: 0, minContentWidth: 0 });
+  const options = { ...style, lineWidth: 0, minContentWidth: 0 };
   const flush = style.indent >= 2 ? style.indent - 2 : style.indent;
-  body = restoreSequenceIndents(doc, original, body, style.indentSeq ? style.indent : flush);
+  const majority = style.indentSeq ? style.indent : flush;
+  // One style throughout: the library writes every sequence where it was.
+  // Mixed: written flush, then each sequence is moved back to its place.
+  let body: string;
+  if (sequencesAllAt(doc, original, majority)) body = doc.toString(options);
+  else {
+    body = doc.toString({ ...options, indentSeq: false });
+    body = restoreSequenceIndents(doc, original, body, majority);
+  }
   if (!original.endsWith("\n")) body = body.replace(/\n$/, "");
   if (original.includes("\r\n")) body = body.replace(/\r?\n/g, "\r\n");
   return keepSourceLines(original, lead + body);

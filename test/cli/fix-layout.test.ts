@@ -4,7 +4,7 @@ import { diffLines } from "diff";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { fixText } from "../../src/cli/fixer.js";
-import { restoreSequenceIndents } from "../../src/cli/yaml-layout.js";
+import { restoreSequenceIndents, sequencesAllAt } from "../../src/cli/yaml-layout.js";
 import { parseYaml } from "../../src/manifests/read.js";
 import { defaultSet } from "../support/policies.js";
 
@@ -105,5 +105,17 @@ describe("tollgate fix keeps the source layout", () => {
     const flush = doc.toString({ indentSeq: false, flowCollectionPadding: false });
     expect(restoreSequenceIndents(doc, source, flush, 2)).toContain("  new:\n    - 1\n");
     expect(restoreSequenceIndents(doc, source, flush, 0)).toContain("  new:\n  - 1\n");
+  });
+
+  it("writes a one-style document directly, and only a mixed one through the re-parse", () => {
+    const offsets = (source: string) => {
+      const [doc] = parseYaml(source);
+      if (!doc) throw new Error("no document");
+      return [0, 2].filter((offset) => sequencesAllAt(doc, source, offset));
+    };
+    expect(offsets("a:\n  - x: 1\n    b:\n      - 2\n")).toEqual([2]);
+    expect(offsets("a:\n- x: 1\n  b:\n  - 2\n")).toEqual([0]);
+    expect(offsets("a:\n  - x: 1\n    b:\n    - 2\n")).toEqual([]);
+    expect(offsets("a: [1]\nb: {}\n")).toEqual([0, 2]);
   });
 });
