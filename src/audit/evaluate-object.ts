@@ -40,6 +40,8 @@ export function describePatch(ops: readonly PatchOperation[]): string {
 }
 
 function violationFindings(verdict: Verdict, ref: AuditResourceRef): AuditFinding[] {
+  // A policy that could not judge the object reports `error`, whatever its action.
+  const errored = new Set(verdict.results.filter((r) => r.status === "error").map((r) => r.policy));
   return verdict.violations.map((v) => ({
     source: "policy",
     policy: v.policy,
@@ -47,7 +49,7 @@ function violationFindings(verdict: Verdict, ref: AuditResourceRef): AuditFindin
     checklist: v.checklist,
     severity: v.severity,
     action: v.action,
-    result: v.action === "deny" ? "fail" : "warn",
+    result: errored.has(v.policy) ? "error" : v.action === "deny" ? "fail" : "warn",
     message: v.message,
     resource: ref,
     path: v.path || undefined,

@@ -236,7 +236,7 @@ export function buildReport(bucket: Bucket, options: BuildOptions): PolicyReport
     pass: bucket.counts.pass,
     fail: bucket.counts.fail,
     warn: bucket.counts.warn,
-    error: 0,
+    error: bucket.counts.error,
     skip: 0,
   };
   const hash = createHash("sha256")

@@ -113,7 +113,7 @@ export interface Bucket {
   /** Unset for the cluster bucket. */
   namespace?: string | undefined;
   /** PolicyReport summary counts; always complete, whatever was omitted. */
-  counts: { pass: number; fail: number; warn: number };
+  counts: { pass: number; fail: number; warn: number; error: number };
   /** The most important findings, at most `maxResults`, in no particular order. */
   readonly kept: AuditFinding[];
   /** Findings counted but not kept, because of the cap or the memory budget. */
@@ -121,7 +121,7 @@ export interface Bucket {
 }
 
 class BucketState implements Bucket {
-  counts = { pass: 0, fail: 0, warn: 0 };
+  counts = { pass: 0, fail: 0, warn: 0, error: 0 };
   omitted = 0;
   readonly top: TopN<AuditFinding>;
 

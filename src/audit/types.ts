@@ -35,8 +35,12 @@ export interface AuditFinding {
   checklist: ChecklistRef;
   severity: Severity;
   action: AuditAction;
-  /** `fail` for deny and cluster checks, `warn` for what would be admitted anyway. */
-  result: "fail" | "warn";
+  /**
+   * `fail` for deny and cluster checks, `warn` for what would be admitted
+   * anyway, `error` when the policy could not judge the object (a CEL policy
+   * whose expression failed or ran over its cost budget).
+   */
+  result: "fail" | "warn" | "error";
   /** What is wrong and how to fix it, naming the resource. */
   message: string;
   /** The object the finding is about; unset for findings about the cluster as a whole. */

@@ -13,6 +13,7 @@ import {
 import { runAudit } from "../../src/audit/run.js";
 import { AuditTally, CLUSTER_BUCKET } from "../../src/audit/tally.js";
 import type { AuditFinding } from "../../src/audit/types.js";
+import { resolvePolicySet } from "../../src/policyset/index.js";
 import {
   deployment,
   FakeReportApi,
@@ -121,6 +122,44 @@ describe("buildReport", () => {
     expect(a.metadata.annotations[REPORT_ANNOTATIONS.hash]).toBe(
       b.metadata.annotations[REPORT_ANNOTATIONS.hash],
     );
+  });
+});
+
+describe("a CEL policy that cannot judge an object", () => {
+  it("is reported as result error and counted under summary.error, not as a failure", async () => {
+    // `replicas` is absent from the second Deployment: the expression fails there.
+    const policies = resolvePolicySet(
+      [],
+      {
+        apiVersion: "tollgate.dev/v1alpha1",
+        kind: "PolicySet",
+        celPolicies: [
+          {
+            id: "few-replicas",
+            severity: "high",
+            action: "deny",
+            match: { kinds: ["Deployment"] },
+            validations: [{ expression: "object.spec.replicas <= 3", message: "at most 3" }],
+          },
+        ],
+      },
+      "policyset.yaml",
+    );
+    const cluster = [
+      ...tidyNamespace("shop"),
+      deployment("shop", "small", { replicas: 2 }),
+      deployment("shop", "big", { replicas: 9 }),
+      deployment("shop", "unset"),
+    ];
+    const tally = (await runAudit(new FakeSource(cluster), { policies })).tally;
+    const report = buildReport(tally.bucket("shop"), { now: NOW, maxResults: 10 });
+    expect(report.summary.error).toBe(1);
+    const byName = Object.fromEntries(
+      report.results
+        .filter((r) => r.policy === "few-replicas")
+        .map((r) => [r.resources?.[0]?.name, r.result]),
+    );
+    expect(byName).toEqual({ big: "fail", unset: "error" });
   });
 });
 
