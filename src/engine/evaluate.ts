@@ -282,7 +282,14 @@ function markPreexisting(
   if (input.operation !== "UPDATE" || !input.oldObject) return;
   const { policies } = set;
   const old = subjectOf(
-    { resource, object: input.oldObject, oldObject: undefined, operation: "UPDATE" },
+    {
+      resource,
+      object: input.oldObject,
+      oldObject: undefined,
+      operation: "UPDATE",
+      userInfo: input.userInfo,
+      namespaceObject: input.namespaceObject,
+    },
     set.podTemplate,
   );
   const key = (v: Violation) => `${v.policy}\u0000${v.path}\u0000${v.message}`;
@@ -415,7 +422,14 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
   const simulate = phase !== "validate" || mode !== "enforce";
   const progress: Progress = {
     original,
-    target: { resource, object: original, oldObject: input.oldObject, operation: input.operation },
+    target: {
+      resource,
+      object: original,
+      oldObject: input.oldObject,
+      operation: input.operation,
+      userInfo: input.userInfo,
+      namespaceObject: input.namespaceObject,
+    },
     subject: undefined,
     mutate: simulate && mayMutate(input, resource, set.podTemplate),
     noMutation: simulate ? "not-mutable" : "other-phase",

@@ -8,6 +8,7 @@ import type {
   PatchOperation,
   ResourceRef,
   Severity,
+  UserInfo,
 } from "./types.js";
 import type { ContainerTarget, PodTarget } from "./workloads.js";
 
@@ -17,6 +18,10 @@ export interface ObjectTarget {
   object: KubeObject;
   oldObject: KubeObject | undefined;
   operation: Operation;
+  /** Who sent the request, when the caller knows (the webhook does; files have no sender). */
+  userInfo?: UserInfo | undefined;
+  /** The object's Namespace, when the caller has it (see AdmissionInput). */
+  namespaceObject?: KubeObject | undefined;
 }
 
 /** One problem a check found. The engine adds the policy's metadata. */

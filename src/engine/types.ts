@@ -30,9 +30,12 @@ export interface GroupVersionKind {
   kind: string;
 }
 
+/** The request's sender, as the API server's authenticator names it. */
 export interface UserInfo {
   username?: string;
+  uid?: string;
   groups?: string[];
+  extra?: Record<string, string[]>;
 }
 
 /** Everything the engine needs to know about one admission request. */
@@ -45,6 +48,12 @@ export interface AdmissionInput {
   oldObject: KubeObject | undefined;
   dryRun: boolean;
   userInfo: UserInfo | undefined;
+  /**
+   * The Namespace the object lives in, when the caller can tell without the
+   * engine looking anything up: the webhook from its namespace directory, the
+   * CLI from the Namespace objects among its inputs. Only CEL policies read it.
+   */
+  namespaceObject?: KubeObject | undefined;
 }
 
 export interface ChecklistRef {

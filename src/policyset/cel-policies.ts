@@ -95,7 +95,7 @@ const API_GROUP = /^(?:(.+)\/)?([^/]+)$/;
 
 /**
  * `request` as a ValidatingAdmissionPolicy sees it, from what the engine
- * knows; `userInfo` is empty because policies do not receive it.
+ * knows; `userInfo` is empty when the caller has no sender (files).
  */
 function requestOf(target: ObjectTarget): Record<string, unknown> {
   const [, group = "", version = ""] = API_GROUP.exec(target.resource.apiVersion) ?? [];
@@ -106,7 +106,7 @@ function requestOf(target: ObjectTarget): Record<string, unknown> {
     name: target.resource.name,
     ...(target.resource.namespace === undefined ? {} : { namespace: target.resource.namespace }),
     operation: target.operation,
-    userInfo: {},
+    userInfo: target.userInfo ?? {},
   };
 }
 
@@ -114,22 +114,25 @@ function requestOf(target: ObjectTarget): Record<string, unknown> {
  * The variables every expression of one policy sees for one object. Built
  * once per object and shared by the policy set's CEL policies: converting an
  * object to CEL values costs more than most expressions. Keyed weakly on the
- * object the engine passes, which it replaces after each mutation.
+ * target the engine passes, which is one per evaluation and is replaced after
+ * each mutation; the object alone would not do, since the same object may be
+ * judged again with another sender or Namespace.
  */
 function activationCache(): (target: ObjectTarget) => Record<string, unknown> {
-  const cache = new WeakMap<KubeObject, Record<string, unknown>>();
+  const cache = new WeakMap<ObjectTarget, Record<string, unknown>>();
   return (target) => {
-    let base = cache.get(target.object);
+    let base = cache.get(target);
     if (!base) {
       base = {
         object: toCel(target.object),
         oldObject: target.oldObject === undefined ? null : toCel(target.oldObject),
         request: toCel(requestOf(target)),
-        // The engine judges one object without looking anything up; no
-        // Namespace object is at hand (documented in docs/cel.md).
-        namespaceObject: null,
+        // Given by the caller (webhook: its namespace directory; CLI: the
+        // Namespace inputs); null for cluster-scoped objects, as in a VAP.
+        namespaceObject:
+          target.namespaceObject === undefined ? null : toCel(target.namespaceObject),
       };
-      cache.set(target.object, base);
+      cache.set(target, base);
     }
     return base;
   };

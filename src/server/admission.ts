@@ -30,7 +30,12 @@ const admissionRequest = z.object({
   namespace: z.string().optional(),
   operation: z.enum(OPERATIONS),
   userInfo: z
-    .object({ username: z.string().optional(), groups: z.array(z.string()).optional() })
+    .object({
+      username: z.string().optional(),
+      uid: z.string().optional(),
+      groups: z.array(z.string()).optional(),
+      extra: z.record(z.string(), z.array(z.string())).optional(),
+    })
     .optional(),
   object: kubeObject,
   oldObject: kubeObject,

@@ -14,7 +14,7 @@ import type { ResolvedPolicySet } from "../policyset/index.js";
 import { HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connections.js";
 import { healthRoutes, type Readiness } from "./health.js";
 import { createMetrics, metricsRoutes, type TollgateMetrics } from "./metrics.js";
-import type { ModeResolver } from "./mode.js";
+import { type ModeResolver, type NamespaceObjectLookup, noNamespaceObjects } from "./mode.js";
 import { admissionRoutes } from "./routes.js";
 
 /** At least 3 MiB is needed: an UPDATE carries the object twice, and objects reach 1.5 MiB. */
@@ -35,6 +35,8 @@ export interface AppDeps {
   /** Tollgate's metrics are registered here (never on prom-client's global registry). */
   registry: Registry;
   resolveMode: ModeResolver;
+  /** `namespaceObject` for CEL policies (none when absent). */
+  namespaceObject?: NamespaceObjectLookup;
   /** The PolicyExceptions held right now (none when absent); a watch keeps them current. */
   exceptions?: () => ExceptionIndex;
   readiness: Readiness;
@@ -58,6 +60,7 @@ export interface AppDeps {
 export interface TollgateContext {
   policies: () => ResolvedPolicySet | undefined;
   resolveMode: ModeResolver;
+  namespaceObject: NamespaceObjectLookup;
   exceptions: () => ExceptionIndex;
   readiness: Readiness;
   registry: Registry;
@@ -156,6 +159,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorate("tollgate", {
     policies: deps.policies,
     resolveMode: deps.resolveMode,
+    namespaceObject: deps.namespaceObject ?? noNamespaceObjects,
     exceptions: deps.exceptions ?? (() => NO_EXCEPTIONS),
     readiness: deps.readiness,
     registry: deps.registry,

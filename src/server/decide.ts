@@ -2,7 +2,7 @@ import { evaluate, type PolicyType, requestSkip, type Verdict } from "../engine/
 import { type ExceptionIndex, exceptionLookup } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { type AdmissionRequest, admissionInputOf } from "./admission.js";
-import type { ModeResolver } from "./mode.js";
+import type { ModeResolver, NamespaceObjectLookup } from "./mode.js";
 import type { NamespaceMode } from "./namespace-mode.js";
 import { type AdmissionReviewReply, allowReview, reviewOfVerdict } from "./response.js";
 
@@ -29,6 +29,8 @@ export interface Decision {
 export interface DecisionContext {
   policies: ResolvedPolicySet;
   resolveMode: ModeResolver;
+  /** `namespaceObject` for CEL policies; asked only when the set has some. */
+  namespaceObject: NamespaceObjectLookup;
   /** The PolicyExceptions held, by namespace. */
   exceptions: ExceptionIndex;
   /** Milliseconds since the epoch: exceptions stop applying when they expire. */
@@ -73,6 +75,9 @@ export async function decide(
     now: context.now,
     mayHold: settings.mayHoldExceptions,
   });
+  if (context.policies.policies.some((p) => p.cel !== undefined)) {
+    input.namespaceObject = await context.namespaceObject(input.namespace);
+  }
   const verdict = evaluate(input, set, { mode, phase, exceptions });
   return { review: reviewOfVerdict(request.uid, verdict, phase === "mutate"), mode, verdict };
 }

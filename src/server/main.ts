@@ -23,7 +23,12 @@ import { createReadiness, type Readiness } from "./health.js";
 import { createLogger } from "./logger.js";
 import { registerCertificateExpiry, registerExceptionGauges } from "./metrics.js";
 import { type MetricsListener, startMetricsListener } from "./metrics-listener.js";
-import { defaultModeOnly, labelModeResolver } from "./mode.js";
+import {
+  defaultModeOnly,
+  labelModeResolver,
+  namespaceObjectLookup,
+  noNamespaceObjects,
+} from "./mode.js";
 import type { NamespaceDirectory } from "./namespace-mode.js";
 import { type LivePolicies, loadPolicies } from "./policies.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
@@ -177,6 +182,7 @@ async function buildWebhook(
     logger,
     registry,
     resolveMode: directory ? labelModeResolver(directory, logger) : defaultModeOnly,
+    namespaceObject: directory ? namespaceObjectLookup(directory, logger) : noNamespaceObjects,
     exceptions: exceptions && (() => exceptions.index()),
     readiness,
     bodyLimit: options.bodyLimit,

@@ -191,6 +191,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
       decideSafely(review, phase, request.params.mode ?? request.query.mode, {
         policies,
         resolveMode: app.tollgate.resolveMode,
+        namespaceObject: app.tollgate.namespaceObject,
         exceptions: app.tollgate.exceptions(),
         now: Date.now(),
       });

@@ -22,9 +22,13 @@ function labelsOf(object: KubeObject | undefined): Record<string, string> {
   return labels && typeof labels === "object" ? { ...labels } : {};
 }
 
-/** The namespace as the API server holds it: with the name label it always sets. */
-function namespaceObjectOf(set: VapSet, name: string): KubeObject {
-  const found = set.objects.find(
+/**
+ * Namespace `name` as the API server would hold it, from the Namespace objects
+ * among `objects` (a bare one when none is given: the object's namespace
+ * exists if the object does), with the name label the API server always sets.
+ */
+export function namespaceObjectAmong(objects: readonly KubeObject[], name: string): KubeObject {
+  const found = objects.find(
     (o) => o.apiVersion === "v1" && o.kind === "Namespace" && o.metadata?.name === name,
   );
   const base: KubeObject = found ?? { apiVersion: "v1", kind: "Namespace", metadata: { name } };
@@ -45,10 +49,12 @@ function contextOf(set: VapSet, req: VapRequest): Context {
   const name = req.object.metadata?.name ?? "";
   const namespaceObject =
     req.namespace !== undefined && !req.clusterScoped
-      ? namespaceObjectOf(set, req.namespace)
+      ? namespaceObjectAmong(set.objects, req.namespace)
       : undefined;
   const ownNamespace =
-    req.object.kind === "Namespace" && gvk.group === "" ? namespaceObjectOf(set, name) : undefined;
+    req.object.kind === "Namespace" && gvk.group === ""
+      ? namespaceObjectAmong(set.objects, name)
+      : undefined;
   const resource = resourceOfKind(gvk.kind);
   const facts: RequestFacts = {
     group: gvk.group,

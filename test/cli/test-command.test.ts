@@ -446,4 +446,56 @@ celPolicies:
       /warn +no-big-data +could not be evaluated: expression 'object.data.size < 10' resulted in error/,
     );
   });
+
+  it("gives the Namespace objects among the inputs to namespaceObject", async () => {
+    const dir = workspace({
+      "set.yaml": `apiVersion: tollgate.dev/v1alpha1
+kind: PolicySet
+celPolicies:
+  - id: team-namespace
+    action: deny
+    match: { kinds: [ConfigMap] }
+    validations:
+      - expression: "namespaceObject.metadata.?labels.?team.orValue('') == object.metadata.name"
+        messageExpression: "'namespace ' + namespaceObject.metadata.name + ' belongs to another team'"
+`,
+      "inputs.yaml": `apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { team: cart } }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: cart, namespace: shop }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: search, namespace: shop }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: cart, namespace: elsewhere }
+`,
+    });
+    const run = await tollgate([
+      "test",
+      "-c",
+      join(dir, "set.yaml"),
+      "-o",
+      "json",
+      join(dir, "inputs.yaml"),
+    ]);
+    const results = parseJson(run.stdout).filter((r) => r.resource.kind === "ConfigMap");
+    expect(
+      results.map((r) => [
+        r.resource.namespace,
+        r.resource.name,
+        r.violations.map((v) => v.message),
+      ]),
+    ).toEqual([
+      ["shop", "cart", []],
+      ["shop", "search", ['ConfigMap "search": namespace shop belongs to another team']],
+      // Not among the inputs: a bare Namespace with its name label, as the API server holds it.
+      ["elsewhere", "cart", ['ConfigMap "cart": namespace elsewhere belongs to another team']],
+    ]);
+  });
 });

@@ -200,6 +200,49 @@ describe("CEL policies of the PolicySet", () => {
       'Deployment "web": the team label is fixed',
     ]);
   });
+
+  it("see namespaceObject and request.userInfo when the caller gives them, null and empty otherwise", () => {
+    const scoped = setOf([
+      {
+        id: "team-namespace",
+        action: "deny",
+        match: { kinds: ["Deployment"] },
+        validations: [
+          {
+            expression:
+              "namespaceObject != null && namespaceObject.metadata.labels.team == object.metadata.labels.team",
+            messageExpression:
+              "'team must match the namespace; sent by ' + request.userInfo.?username.orValue('nobody')",
+          },
+          {
+            expression: "!('ops' in request.userInfo.?groups.orValue([]))",
+            message: "ops may not deploy here",
+          },
+        ],
+      },
+    ]);
+    const web = deployment("web", { team: "a" });
+    const ns = (team: string): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "shop", labels: { team } },
+    });
+    const judgeWith = (extra: Partial<AdmissionInput>) =>
+      evaluate({ ...input(web), ...extra }, scoped.set, {
+        mode: "enforce",
+        phase: "both",
+      }).violations.map((v) => v.message);
+    expect(judgeWith({ namespaceObject: ns("a") })).toEqual([]);
+    expect(
+      judgeWith({ namespaceObject: ns("b"), userInfo: { username: "jo", groups: ["ops"] } }),
+    ).toEqual([
+      'Deployment "web": team must match the namespace; sent by jo',
+      'Deployment "web": ops may not deploy here',
+    ]);
+    expect(judgeWith({})).toEqual([
+      'Deployment "web": team must match the namespace; sent by nobody',
+    ]);
+  });
 });
 
 describe("loading CEL policies", () => {

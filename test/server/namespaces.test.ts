@@ -8,13 +8,15 @@ import {
   clusterNamespaceDirectory,
   namespaceLabelFetcher,
 } from "../../src/cluster/namespaces.js";
-import { labelModeResolver } from "../../src/server/mode.js";
+import type { KubeObject } from "../../src/engine/index.js";
+import { resolvePolicySet } from "../../src/policyset/index.js";
+import { labelModeResolver, namespaceObjectLookup } from "../../src/server/mode.js";
 import {
   type NamespaceLabels,
   parseNamespaceMode,
   resolveMode,
 } from "../../src/server/namespace-mode.js";
-import { LogCapture, sleep } from "./support.js";
+import { admit, LogCapture, reviewOf, sleep, testApp } from "./support.js";
 
 const settings = { defaultMode: "enforce", modeLabel: "tollgate.dev/mode" } as const;
 
@@ -40,6 +42,75 @@ describe("resolveMode", () => {
     ]);
     expect(parseNamespaceMode("dryrun")).toBeUndefined();
     expect(parseNamespaceMode(1)).toBeUndefined();
+  });
+});
+
+describe("namespaceObject for CEL policies", () => {
+  const policies = resolvePolicySet(
+    [],
+    {
+      apiVersion: "tollgate.dev/v1alpha1",
+      kind: "PolicySet",
+      celPolicies: [
+        {
+          id: "team-namespace",
+          action: "deny",
+          match: { kinds: ["ConfigMap"] },
+          validations: [
+            {
+              expression:
+                "namespaceObject != null && namespaceObject.metadata.labels.?team.orValue('') == object.metadata.?labels.?team.orValue('-')",
+              messageExpression:
+                "request.userInfo.username + ' (' + request.userInfo.uid + '): the team label must be ' + namespaceObject.?metadata.?labels.?team.orValue('unset')",
+            },
+          ],
+        },
+      ],
+    },
+    "test policy set",
+  );
+  const directory = {
+    labelsOf: (name: string) =>
+      name === "missing"
+        ? Promise.resolve(undefined)
+        : name === "broken"
+          ? Promise.reject(new Error("dial tcp: refused"))
+          : Promise.resolve({ team: "shop" }),
+    close() {},
+  };
+  const configMap = (namespace: string, team: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "settings", namespace, labels: { team } },
+  });
+  const userInfo = { username: "jo", uid: "42", groups: ["dev"], extra: { scopes: ["a"] } };
+
+  it("is the request's Namespace from the directory, with the sender in request.userInfo", async () => {
+    const logs = new LogCapture();
+    const { app } = testApp({
+      policies,
+      namespaceObject: namespaceObjectLookup(directory, logs.logger),
+    });
+    const ok = await admit(app, "/validate", reviewOf(configMap("apps", "shop"), { userInfo }));
+    expect(ok.allowed).toBe(true);
+    const denied = await admit(app, "/validate", reviewOf(configMap("apps", "web"), { userInfo }));
+    expect(denied.allowed).toBe(false);
+    expect(denied.status?.message).toContain("jo (42): the team label must be shop");
+    // Unknown or unreadable namespaces give null, which this policy denies.
+    for (const ns of ["missing", "broken"]) {
+      const reply = await admit(app, "/validate", reviewOf(configMap(ns, "shop"), { userInfo }));
+      expect(reply.allowed).toBe(false);
+      expect(reply.status?.message).toContain("the team label must be unset");
+    }
+    expect(
+      logs.withMessage("namespace lookup failed; CEL policies see namespaceObject null"),
+    ).toHaveLength(1);
+  });
+
+  it("is null when the server has no namespace directory", async () => {
+    const { app } = testApp({ policies });
+    const reply = await admit(app, "/validate", reviewOf(configMap("apps", "shop"), { userInfo }));
+    expect(reply.allowed).toBe(false);
   });
 });
 

@@ -62,7 +62,9 @@ export interface TestApp {
 }
 
 export function testApp(
-  options: Partial<Pick<AppDeps, "bodyLimit" | "requestTimeoutMs" | "dashboard" | "exceptions">> & {
+  options: Partial<
+    Pick<AppDeps, "bodyLimit" | "requestTimeoutMs" | "dashboard" | "exceptions" | "namespaceObject">
+  > & {
     policies?: ResolvedPolicySet;
     resolveMode?: ModeResolver;
   } = {},
@@ -84,6 +86,7 @@ export function testApp(
     processMetrics: false,
     dashboard: options.dashboard,
     exceptions: options.exceptions,
+    namespaceObject: options.namespaceObject,
   });
   return { app, logs, registry, readiness, policies };
 }
@@ -156,7 +159,12 @@ export interface ReviewOptions {
   /** Replaces `object` (DELETE sends null). */
   object?: KubeObject | null;
   /** Who sent the request (default alice@example.com, authenticated). */
-  userInfo?: { username?: string; groups?: string[] };
+  userInfo?: {
+    username?: string;
+    uid?: string;
+    groups?: string[];
+    extra?: Record<string, string[]>;
+  };
 }
 
 /** An admission.k8s.io/v1 AdmissionReview as the API server sends it. */

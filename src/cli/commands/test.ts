@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { evaluate, type KubeObject, SEVERITIES, type Severity } from "../../engine/index.js";
+import { namespaceObjectAmong } from "../../vap/index.js";
 import {
   admissionPolicyDecisions,
   isVapObject,
@@ -9,7 +10,14 @@ import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, isKnownError } from "../errors.js";
 import { exceptionSourceOf, loadExceptions } from "../exceptions.js";
 import { FORMATS, type Format, REPORTERS, type Reporter } from "../formats/index.js";
-import { type InputProblem, objectsIn, openInputs, reportProblems } from "../inputs.js";
+import {
+  type InputFile,
+  type InputProblem,
+  mentions,
+  objectsIn,
+  openInputs,
+  reportProblems,
+} from "../inputs.js";
 import { COLOR_CHOICES, type ColorChoice, colorFor, listOption } from "../options.js";
 import { loadPolicies, selectPolicies } from "../policies.js";
 import { packageVersion } from "../program.js";
@@ -49,6 +57,23 @@ function failureText(error: unknown): string {
 }
 
 /**
+ * The Namespace objects of the inputs, found in an extra pass over the files
+ * that mention one (the main pass streams; Namespaces are few). Problems are
+ * the main pass's to report.
+ */
+async function namespacesIn(files: readonly InputFile[]): Promise<KubeObject[]> {
+  const found: KubeObject[] = [];
+  const ignored: InputProblem[] = [];
+  for (const file of files) {
+    if (!(await mentions(file, "Namespace"))) continue;
+    for await (const { object } of objectsIn(file, ignored)) {
+      if (object.apiVersion === "v1" && object.kind === "Namespace") found.push(object);
+    }
+  }
+  return found;
+}
+
+/**
  * Evaluates every object of the inputs exactly as the webhook would on
  * CREATE (mutations first, then validations on the mutated object) and
  * prints the report. Returns the exit code: 0 all admitted, 1 something
@@ -80,10 +105,16 @@ export async function runTest(options: TestOptions, io: CliIO): Promise<number> 
       const held = await loadExceptions(options.exceptions ?? [], options.namespace, io);
       const exceptions = exceptionSourceOf(held.exceptions, resolved.settings, Date.now());
       problems.push(...vaps.problems, ...held.problems);
+      // CEL policies see the Namespace objects among the inputs as namespaceObject.
+      const withCel = resolved.policies.some((p) => p.cel !== undefined);
+      const namespaces = withCel ? await namespacesIn(opened.files) : [];
       for (const file of opened.files) {
         for await (const manifest of objectsIn(file, problems)) {
           if (isVapObject(manifest.object)) continue;
           const input = admissionInputFor(manifest.object, options.namespace);
+          if (withCel && input.namespace !== undefined) {
+            input.namespaceObject = namespaceObjectAmong(namespaces, input.namespace);
+          }
           const verdict = evaluate(input, resolved.set, {
             mode: "enforce",
             phase: "both",
