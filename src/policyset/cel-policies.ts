@@ -19,7 +19,6 @@ import {
   definePolicy,
   type Finding,
   isChecklistItem,
-  type KubeObject,
   type ObjectTarget,
   OPERATIONS,
   type PolicyDeclaration,
