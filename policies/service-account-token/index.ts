@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  asRecord,
   containersOf,
   definePolicy,
   type PatchOperation,
@@ -14,12 +15,6 @@ import { addIfAbsent } from "../../src/engine/kit/index.js";
  * it injects into a Pod: `kube-api-access-<random suffix>`.
  */
 const INJECTED_VOLUME_PREFIX = "kube-api-access-";
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
 
 /**
  * The ServiceAccount the pod runs as. `serviceAccountName` wins; the

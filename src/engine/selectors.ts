@@ -1,7 +1,7 @@
 // metav1.LabelSelector, read as the API server reads it. Pure: the audit's
 // PodDisruptionBudget and NetworkPolicy checks and the ValidatingAdmissionPolicy
 // matcher (namespaceSelector, objectSelector, paramRef.selector) share it.
-import { asRecord } from "./workloads.js";
+import { asRecord } from "./values.js";
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];

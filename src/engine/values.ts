@@ -1,3 +1,13 @@
+/** Whether the value is a plain JSON object (not an array, not null, not a scalar). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** The value as a plain JSON object, or undefined for anything else (arrays, null, scalars). */
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return isRecord(value) ? value : undefined;
+}
+
 /** Names a value of the wrong type for a message: `42 (a number)`, `a list`, `null`. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";

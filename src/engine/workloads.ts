@@ -7,6 +7,7 @@ import {
 } from "./kube.js";
 import { getAt, type Path } from "./paths.js";
 import type { ResourceRef } from "./types.js";
+import { asRecord } from "./values.js";
 
 /** Where each workload kind keeps the pod it runs, as a path to the pod template. */
 const POD_TEMPLATE: Readonly<Record<string, Path>> = {
@@ -106,13 +107,6 @@ export function resourceOf(object: KubeObject, namespace: string | undefined): R
 
 export function isWorkloadKind(kind: string): boolean {
   return kind in POD_TEMPLATE;
-}
-
-/** The value as a plain JSON object, or undefined for anything else (arrays, null, scalars). */
-export function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }
 
 function ownedByJob(meta: ObjectMeta): boolean {

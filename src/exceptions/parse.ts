@@ -1,3 +1,4 @@
+import { isRecord } from "../engine/index.js";
 import { fieldOf } from "../policyset/errors.js";
 import { compileException, type PolicyException } from "./exception.js";
 import { EXCEPTION_API_VERSION, EXCEPTION_KIND, exceptionObjectSchema } from "./schema.js";
@@ -13,10 +14,6 @@ export interface ExceptionProblem {
 export type ParsedException =
   | { ok: true; exception: PolicyException }
   | { ok: false; problem: ExceptionProblem };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** Whether a manifest is a PolicyException at all (of any version). */
 export function isPolicyException(value: unknown): boolean {

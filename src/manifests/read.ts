@@ -5,7 +5,7 @@ import {
   parseAllDocuments,
   type SchemaOptions,
 } from "yaml";
-import { describeValue, type KubeObject } from "../engine/index.js";
+import { describeValue, isRecord, type KubeObject } from "../engine/index.js";
 import { kubeValue, YamlValueError } from "./convert.js";
 import { fastValue } from "./fast.js";
 import { documentLocator, fieldPathSegments } from "./locate.js";
@@ -66,10 +66,6 @@ export const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
 /** Parses one document's text; a text with a second YAML document (after `...`) keeps both. */
 export function parseYaml(text: string): Document.Parsed[] {
   return [...parseAllDocuments(text, YAML_OPTIONS)];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function shapeProblem(value: Record<string, unknown>): string | undefined {

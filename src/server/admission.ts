@@ -1,13 +1,12 @@
 import { z } from "zod";
-import { type AdmissionInput, type KubeObject, OPERATIONS } from "../engine/index.js";
+import { type AdmissionInput, isRecord, type KubeObject, OPERATIONS } from "../engine/index.js";
 import { MAX_OBJECT_DEPTH, nestsDeeperThan } from "./depth.js";
 
 /** The only AdmissionReview version Tollgate speaks; webhook configurations must ask for it. */
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 
-function isObject(value: unknown): value is KubeObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
+/** A KubeObject is any plain object here: its fields are the policies' to judge. */
+const isObject = (value: unknown): value is KubeObject => isRecord(value);
 
 // Objects are checked for shape only and passed on as they are: parsing them
 // with a schema would copy every field of every request.
