@@ -1,10 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import {
-  type ClusterCheckDeclaration,
-  type ClusterCheckModule,
-  SEVERITIES,
-} from "../engine/index.js";
+import type { ClusterCheckDeclaration, ClusterCheckModule } from "../engine/index.js";
 import {
   checkChecklistItem,
   checkId,
@@ -15,18 +11,11 @@ import {
   validateParameters,
 } from "./declarations.js";
 import { PolicyLoadError, parseOrThrow } from "./errors.js";
+import { checkDeclarationShape } from "./schema.js";
 
 /** The data half of a cluster check: `policies/cluster/<id>/check.yaml`. */
 export const clusterCheckSchema = z
-  .object({
-    id: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case words joined by hyphens"),
-    title: z.string().min(1),
-    description: z.string().min(1),
-    checklist: z.object({ section: z.string(), item: z.string() }).strict(),
-    severity: z.enum(SEVERITIES),
-    scope: z.enum(["namespace", "cluster"]),
-    parameters: z.record(z.string(), z.unknown()).default({}),
-  })
+  .object({ ...checkDeclarationShape, scope: z.enum(["namespace", "cluster"]) })
   .strict();
 
 export interface LoadedClusterCheck {

@@ -17,18 +17,23 @@ import { workloadKindsSchema } from "./workload-kinds.js";
 
 const names = z.array(z.string().min(1));
 
+/** The fields every declared check has: policies and cluster checks alike. */
+export const checkDeclarationShape = {
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case words joined by hyphens"),
+  title: z.string().min(1),
+  description: z.string().min(1),
+  checklist: z.object({ section: z.string(), item: z.string() }).strict(),
+  severity: z.enum(SEVERITIES),
+  parameters: z.record(z.string(), z.unknown()).default({}),
+};
+
 /** The data half of a policy: `policies/<id>/policy.yaml`. */
 export const declarationSchema = z
   .object({
-    id: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case words joined by hyphens"),
-    title: z.string().min(1),
-    description: z.string().min(1),
-    checklist: z.object({ section: z.string(), item: z.string() }).strict(),
-    severity: z.enum(SEVERITIES),
+    ...checkDeclarationShape,
     type: z.enum(POLICY_TYPES),
     action: z.enum(ACTIONS).default("audit"),
     enabled: z.boolean().default(true),
-    parameters: z.record(z.string(), z.unknown()).default({}),
     match: z
       .object({
         kinds: z.array(z.string().min(1)).min(1).optional(),
