@@ -207,8 +207,7 @@ const FIX =
   "move it to a Kubernetes Secret read through valueFrom.secretKeyRef, or mount it from Azure Key Vault with the Secrets Store CSI driver";
 
 /** Whether a variable or flag name looks secret under the configured patterns. */
-function secretName(name: string, names: () => NameRules): boolean {
-  const rules = names();
+function secretName(name: string, rules: NameRules): boolean {
   const tested = name.slice(0, NAME_LIMIT);
   return matchesAny(rules.secret, tested) && !matchesAny(rules.ignored, tested);
 }
@@ -222,24 +221,24 @@ type Secret = { looksLike: string } | { byName: true };
  * `$(VAR)` reference and not plainly harmless (a placeholder, a switch or
  * number, a path, a URL without a password).
  */
-function judge(value: string, name: string, names: () => NameRules): Secret | undefined {
+function judge(value: string, name: string, rules: NameRules): Secret | undefined {
   if (value === "") return undefined;
   const credential = credentialIn(value);
   if (credential) return { looksLike: credential };
-  if (!secretName(name, names)) return undefined;
+  if (!secretName(name, rules)) return undefined;
   if (REFERENCE.test(value.slice(0, SCAN_LIMIT)) || harmlessValue(value, name)) return undefined;
   return { byName: true };
 }
 
 // Messages name what a value looks like, never the value itself.
-function envFindings(c: ContainerTarget, names: () => NameRules): Finding[] {
+function envFindings(c: ContainerTarget, rules: NameRules): Finding[] {
   const env = c.container.env;
   if (!Array.isArray(env)) return [];
   const findings: Finding[] = [];
   env.forEach((entry: EnvVar | null, index) => {
     if (entry === null || typeof entry !== "object" || typeof entry.value !== "string") return;
     const name = typeof entry.name === "string" ? entry.name : "";
-    const secret = judge(entry.value, name, names);
+    const secret = judge(entry.value, name, rules);
     if (!secret) return;
     const problem =
       "looksLike" in secret
@@ -275,7 +274,7 @@ function unquoted(value: string): string {
  * in any argument. Each argument's first SCAN_LIMIT characters are split once
  * into words, so the scan is linear in the arguments.
  */
-function argFindings(c: ContainerTarget, names: () => NameRules): Finding[] {
+function argFindings(c: ContainerTarget, rules: NameRules): Finding[] {
   const findings: Finding[] = [];
   for (const field of ["command", "args"] as const) {
     const list = c.container[field];
@@ -315,7 +314,7 @@ function argFindings(c: ContainerTarget, names: () => NameRules): Finding[] {
             ? next.text
             : undefined;
       if (value === undefined) return;
-      const secret = judge(unquoted(value), flagName(flag), names);
+      const secret = judge(unquoted(value), flagName(flag), rules);
       if (!secret) return;
       report(
         index,
@@ -337,16 +336,12 @@ export default definePolicy({
       ignoredNamePatterns: patterns,
     })
     .strict(),
-  validate(pod, params) {
-    // Compiled once per call, and only when some variable has a literal value.
-    let rules: NameRules | undefined;
-    const names = () => {
-      rules ??= {
-        secret: compileAll(params.namePatterns),
-        ignored: compileAll(params.ignoredNamePatterns),
-      };
-      return rules;
-    };
-    return containersOf(pod).flatMap((c) => [...envFindings(c, names), ...argFindings(c, names)]);
+  // Compiled once per policy set: compiling them per request was a quarter of this policy's time.
+  prepare: (params): NameRules => ({
+    secret: compileAll(params.namePatterns),
+    ignored: compileAll(params.ignoredNamePatterns),
+  }),
+  validate(pod, rules) {
+    return containersOf(pod).flatMap((c) => [...envFindings(c, rules), ...argFindings(c, rules)]);
   },
 });

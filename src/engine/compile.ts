@@ -25,6 +25,8 @@ export interface CompiledPolicy {
   hook: PolicyHook | undefined;
   /** The module's `applies` (object policies only): whether the policy applies to this object. */
   applies: ((target: ObjectTarget, params: unknown) => boolean | string) | undefined;
+  /** The parameters the hooks take: the declaration's, through the module's `prepare` when it has one. */
+  parameters: unknown;
   /** `module.scope`: "pod" hooks get the pod spec, "object" hooks the whole object. */
   scope: PolicyModule["scope"];
   /** `match.workloads: long-running`: skipped for Jobs, CronJobs and the Pods Jobs own. */
@@ -85,6 +87,7 @@ export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPol
     module,
     hook: hook as PolicyHook | undefined,
     applies: module.scope === "object" ? module.applies : undefined,
+    parameters: module.prepare ? module.prepare(declaration.parameters) : declaration.parameters,
     scope: module.scope,
     longRunningOnly: match.workloads === "long-running",
     kinds: new Set(match.kinds),

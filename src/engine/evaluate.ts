@@ -119,7 +119,7 @@ function runHook<T>(policy: CompiledPolicy, subject: Subject): readonly T[] {
   const { hook } = policy;
   if (!hook) return NONE;
   const target = policy.scope === "object" ? subject.target : subject.pod;
-  return hook(target as ObjectTarget & PodTarget, policy.declaration.parameters) as T[];
+  return hook(target as ObjectTarget & PodTarget, policy.parameters) as T[];
 }
 
 function describe(resource: ResourceRef, finding: Finding): string {
@@ -252,7 +252,7 @@ function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
   const reason = hookSkip(policy, subject);
   if (reason) return skipped(policy, reason);
   if (policy.applies) {
-    const applies = policy.applies(subject.target, policy.declaration.parameters);
+    const applies = policy.applies(subject.target, policy.parameters);
     if (applies === false) return skipped(policy, "condition-not-matched");
     if (typeof applies === "string") {
       const { resource } = subject.target;

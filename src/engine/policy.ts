@@ -59,19 +59,29 @@ interface ObjectHooks<P> {
 }
 
 /** The code half of a policy; the data half is its policy.yaml. */
-export type PolicyModule<P = unknown> = {
+export type PolicyModule<P = unknown, R = P> = {
   id: string;
   /** Validates `parameters` from policy.yaml and from the user's policy set. */
   parameters: z.ZodType<P>;
-} & (PodHooks<P> | ObjectHooks<P>);
+  /**
+   * Turns the validated parameters into what the hooks take (compiled
+   * patterns, lookup sets), once when the policy set is compiled instead of
+   * on every request. Without it the hooks get the parameters as they are.
+   */
+  prepare?: (params: P) => R;
+} & (PodHooks<R> | ObjectHooks<R>);
 
 /**
- * Checks a policy's hooks against its own parameter schema, then erases the
- * parameter type so that differently typed policies fit in one registry. The
- * loader validates parameters with that same schema before any hook runs.
+ * Checks a policy's hooks against its own parameter schema (and what
+ * `prepare` makes of it), then erases the parameter type so that differently
+ * typed policies fit in one registry. The loader validates parameters with
+ * that same schema before any hook runs.
  */
-export function definePolicy<S extends z.ZodType>(
-  module: { id: string; parameters: S } & (PodHooks<z.infer<S>> | ObjectHooks<z.infer<S>>),
+export function definePolicy<S extends z.ZodType, R = z.infer<S>>(
+  module: { id: string; parameters: S; prepare?: (params: z.infer<S>) => R } & (
+    | PodHooks<R>
+    | ObjectHooks<R>
+  ),
 ): PolicyModule {
   return module as unknown as PolicyModule;
 }

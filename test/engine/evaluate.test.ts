@@ -1,7 +1,9 @@
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
   compilePolicySet,
+  definePolicy,
   evaluate,
   inputFromObject,
   type KubeObject,
@@ -197,5 +199,46 @@ spec:
       spec: { containers: "not-a-list", initContainers: [null, 3, { name: "ok" }] },
     } as unknown as KubeObject;
     expect(() => run(set, odd)).not.toThrow();
+  });
+});
+
+describe("prepared parameters", () => {
+  it("are made once per compiled set and handed to the hook on every evaluation", () => {
+    const prepared: string[][] = [];
+    const seen: unknown[] = [];
+    const module = definePolicy({
+      id: "banned-names",
+      scope: "pod",
+      parameters: z.object({ names: z.array(z.string()) }),
+      prepare: (params) => {
+        prepared.push(params.names);
+        return new Set(params.names);
+      },
+      validate(pod, banned) {
+        seen.push(banned);
+        return pod.containers
+          .filter((c) => banned.has(c.name))
+          .map((c) => ({ message: "banned name", path: [...c.path, "name"], container: c }));
+      },
+    });
+    const [privileged] = shippedPolicies().filter((p) => p.declaration.id === "privileged");
+    if (!privileged) throw new Error("no privileged policy");
+    const declaration = {
+      ...privileged.declaration,
+      id: "banned-names",
+      parameters: { names: ["app"] },
+    };
+    const set = compilePolicySet([{ declaration, module }], []);
+    expect(prepared).toEqual([["app"]]);
+    const verdicts = [run(set, privilegedPod), run(set, plainPod), run(set, privilegedPod)];
+    expect(verdicts.map((v) => v.violations.map((f) => f.policy))).toEqual([
+      ["banned-names"],
+      ["banned-names"],
+      ["banned-names"],
+    ]);
+    expect(prepared).toHaveLength(1);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(1);
+    expect(seen[0]).toEqual(new Set(["app"]));
   });
 });
