@@ -79,18 +79,32 @@ export function requestSkip(input: AdmissionInput, set: PolicySet): RequestSkipR
   return typeof screened === "string" ? screened : undefined;
 }
 
-/** Why the policy does not match this request, or undefined when it does. */
-function mismatch(
-  policy: CompiledPolicy,
-  input: AdmissionInput,
-  resource: ResourceRef,
-): SkipReason | undefined {
-  if (!policy.kinds.has(input.kind.kind) && !policy.kinds.has("*")) return "kind-not-matched";
-  if (!policy.operations.has(input.operation)) return "operation-not-matched";
+/** What every policy's match is checked against, worked out once per request. */
+interface MatchKey {
+  kind: string;
+  operation: AdmissionInput["operation"];
+  namespace: string;
+  /** `namespace/name`, as `exemptions.names` globs are written. */
+  qualifiedName: string;
+}
+
+function matchKeyOf(input: AdmissionInput, resource: ResourceRef): MatchKey {
   const namespace = resource.namespace ?? "";
-  if (!policy.inNamespace(namespace)) return "namespace-not-matched";
-  if (policy.exemptNamespace(namespace)) return "exempt-namespace";
-  if (policy.exemptName(`${namespace}/${resource.name}`)) return "exempt-name";
+  return {
+    kind: input.kind.kind,
+    operation: input.operation,
+    namespace,
+    qualifiedName: `${namespace}/${resource.name}`,
+  };
+}
+
+/** Why the policy does not match this request, or undefined when it does. */
+function mismatch(policy: CompiledPolicy, key: MatchKey): SkipReason | undefined {
+  if (!policy.kinds.has(key.kind) && !policy.kinds.has("*")) return "kind-not-matched";
+  if (!policy.operations.has(key.operation)) return "operation-not-matched";
+  if (!policy.inNamespace(key.namespace)) return "namespace-not-matched";
+  if (policy.exemptNamespace(key.namespace)) return "exempt-namespace";
+  if (policy.exemptName(key.qualifiedName)) return "exempt-name";
   return undefined;
 }
 
@@ -388,8 +402,9 @@ function judgeAll(
   exceptions: ExceptionSource | undefined,
 ): PolicyResult[] {
   const results: PolicyResult[] = [];
+  const key = matchKeyOf(input, resource);
   for (const policy of set.policies) {
-    const reason = mismatch(policy, input, resource);
+    const reason = mismatch(policy, key);
     if (reason) results.push(skipped(policy, reason));
     else if (policy.declaration.type === "mutate") results.push(mutateOne(policy, progress));
     else results.push(validateOne(policy, progress));
@@ -452,7 +467,8 @@ function verdictOf(mode: Mode, results: PolicyResult[], sameFault: ReadonlySet<s
   const excepted: ExceptedViolation[] = [];
   for (const r of results) {
     if (matched(r)) evaluated.push(r.policy);
-    excepted.push(...r.excepted);
+    // Most results have nothing to add: a spread of an empty array is not free, ~40 times a request.
+    if (r.excepted.length > 0) excepted.push(...r.excepted);
     // An error counts as a violation of the policy's action: a deny policy
     // that cannot judge an object fails closed, as a VAP with failurePolicy Fail.
     if (r.status !== "fail" && r.status !== "error") continue;
