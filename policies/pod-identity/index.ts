@@ -1,10 +1,5 @@
 import { z } from "zod";
-import {
-  definePolicy,
-  type Finding,
-  groupVersionKindOf,
-  podTargetOf,
-} from "../../src/engine/index.js";
+import { definePolicy, type Finding, groupVersionKindOf } from "../../src/engine/index.js";
 
 const LEGACY_GROUP = "aadpodidentity.k8s.io";
 const LEGACY_KINDS = new Set(["AzureIdentity", "AzureIdentityBinding"]);
@@ -19,7 +14,7 @@ export default definePolicy({
   id: "pod-identity",
   scope: "object",
   parameters: z.object({}).strict(),
-  validate({ object, resource }) {
+  validate({ object, pod }) {
     const { group, kind } = groupVersionKindOf(object);
     if (group === LEGACY_GROUP && LEGACY_KINDS.has(kind)) {
       return [
@@ -29,7 +24,6 @@ export default definePolicy({
         },
       ];
     }
-    const pod = podTargetOf(object, resource);
     const labels = pod?.metadata.labels;
     if (
       !pod ||

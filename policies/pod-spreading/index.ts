@@ -1,11 +1,5 @@
 import { z } from "zod";
-import {
-  definePolicy,
-  type Finding,
-  getAt,
-  type Path,
-  podTargetOf,
-} from "../../src/engine/index.js";
+import { definePolicy, type Finding, getAt, type Path } from "../../src/engine/index.js";
 import { replicasOf } from "../../src/engine/kit/index.js";
 
 interface Rule {
@@ -48,10 +42,9 @@ export default definePolicy({
   id: "pod-spreading",
   scope: "object",
   parameters: z.object({ topologyKeys: z.array(z.string().min(1)).min(1) }).strict(),
-  validate({ object, resource }, { topologyKeys }) {
+  validate({ object, pod }, { topologyKeys }) {
     const replicas = replicasOf(object);
     if (replicas === undefined || replicas <= 1) return [];
-    const pod = podTargetOf(object, resource);
     if (!pod) return [];
     const rules = spreadingRules(pod.spec, pod.specPath);
     if (

@@ -4,7 +4,6 @@ import {
   type Finding,
   type ObjectMeta,
   type Path,
-  podTargetOf,
   toFieldPath,
 } from "../../src/engine/index.js";
 
@@ -27,12 +26,11 @@ export default definePolicy({
         .min(1),
     })
     .strict(),
-  validate({ object, resource }, { labels }) {
+  validate({ object, pod }, { labels }) {
     // A controller stamps its own labels on what it creates; the owner was checked instead.
     const owners = object.metadata?.ownerReferences;
     if (Array.isArray(owners) && owners.some((ref) => ref?.controller === true)) return [];
     const findings: Finding[] = [];
-    const pod = podTargetOf(object, resource);
     // A Pod is its own template; other workloads carry one below metadata.
     const template = pod && pod.metadataPath.length > 1 ? pod.metadataPath : undefined;
     const onTemplate = new Set(template && pod ? missing(pod.metadata, labels) : []);

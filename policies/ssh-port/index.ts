@@ -4,8 +4,7 @@ import {
   definePolicy,
   type Finding,
   type KubeObject,
-  podTargetOf,
-  type ResourceRef,
+  type PodTarget,
 } from "../../src/engine/index.js";
 
 const FIX = "use kubectl exec or kubectl debug for shell access and Azure Bastion to reach nodes";
@@ -37,12 +36,7 @@ function serviceFindings(object: KubeObject, ports: readonly number[]): Finding[
   return findings;
 }
 
-function workloadFindings(
-  object: KubeObject,
-  resource: ResourceRef,
-  ports: readonly number[],
-): Finding[] {
-  const pod = podTargetOf(object, resource);
+function workloadFindings(pod: PodTarget | undefined, ports: readonly number[]): Finding[] {
   if (!pod) return [];
   const findings: Finding[] = [];
   for (const c of containersOf(pod)) {
@@ -73,9 +67,9 @@ export default definePolicy({
       ports: z.array(z.number().int().min(1).max(65535)).min(1),
     })
     .strict(),
-  validate({ object, resource }, params) {
+  validate({ object, resource, pod }, params) {
     return resource.kind === "Service"
       ? serviceFindings(object, params.ports)
-      : workloadFindings(object, resource, params.ports);
+      : workloadFindings(pod, params.ports);
   },
 });

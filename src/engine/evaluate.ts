@@ -109,31 +109,29 @@ function mismatch(policy: CompiledPolicy, key: MatchKey): SkipReason | undefined
 }
 
 /** The object under evaluation, with its pod spec found once rather than per policy. */
-interface Subject {
-  target: ObjectTarget;
-  pod: PodTarget | undefined;
-}
-
-function subjectOf(target: ObjectTarget, podTemplates: PodTemplateLookup): Subject {
-  return { target, pod: podTargetOf(target.object, target.resource, podTemplates) };
+function targetOf(
+  fields: Omit<ObjectTarget, "pod">,
+  podTemplates: PodTemplateLookup,
+): ObjectTarget {
+  return { ...fields, pod: podTargetOf(fields.object, fields.resource, podTemplates) };
 }
 
 /** Why the policy's hook does not run on this object, or undefined when it does. */
-function hookSkip(policy: CompiledPolicy, subject: Subject): SkipReason | undefined {
+function hookSkip(policy: CompiledPolicy, target: ObjectTarget): SkipReason | undefined {
   if (policy.scope === "object") return undefined;
-  if (!subject.pod) return "no-pod-spec";
-  if (policy.longRunningOnly && !subject.pod.longRunning) return "not-long-running";
+  if (!target.pod) return "no-pod-spec";
+  if (policy.longRunningOnly && !target.pod.longRunning) return "not-long-running";
   return undefined;
 }
 
 const NONE: readonly never[] = Object.freeze([]);
 
 /** Runs the policy's hook (the one its type names) against the object as it stands now. */
-function runHook<T>(policy: CompiledPolicy, subject: Subject): readonly T[] {
+function runHook<T>(policy: CompiledPolicy, target: ObjectTarget): readonly T[] {
   const { hook } = policy;
   if (!hook) return NONE;
-  const target = policy.scope === "object" ? subject.target : subject.pod;
-  return hook(target as ObjectTarget & PodTarget, policy.parameters) as T[];
+  const given = policy.scope === "object" ? target : target.pod;
+  return hook(given as ObjectTarget & PodTarget, policy.parameters) as T[];
 }
 
 function describe(resource: ResourceRef, finding: Finding): string {
@@ -175,14 +173,14 @@ function summaryOf(policy: CompiledPolicy, resource: ResourceRef, dropped: numbe
  */
 function findingsOf(
   policy: CompiledPolicy,
-  subject: Subject,
+  target: ObjectTarget,
 ): { violations: Violation[]; exempted: number; error: boolean } {
-  const { resource } = subject.target;
+  const { resource } = target;
   const violations: Violation[] = [];
   let exempted = 0;
   let dropped = 0;
   let error = false;
-  for (const finding of runHook<Finding>(policy, subject)) {
+  for (const finding of runHook<Finding>(policy, target)) {
     if (finding.error) error = true;
     if (finding.container && policy.exemptImage(finding.container.image)) {
       exempted++;
@@ -205,9 +203,9 @@ function findingsOf(
  * a mutation's operations may depend on each other (removing a volume and
  * its mounts), so dropping only some of them could break the pod.
  */
-function exemptsAnyContainer(policy: CompiledPolicy, subject: Subject): boolean {
-  if (policy.declaration.exemptions.images.length === 0 || !subject.pod) return false;
-  return subject.pod.containers.some((c) => policy.exemptImage(c.image));
+function exemptsAnyContainer(policy: CompiledPolicy, target: ObjectTarget): boolean {
+  if (policy.declaration.exemptions.images.length === 0 || !target.pod) return false;
+  return target.pod.containers.some((c) => policy.exemptImage(c.image));
 }
 
 function result(
@@ -228,7 +226,6 @@ interface Progress {
   /** The object as the request carries it; never modified. */
   original: KubeObject;
   target: ObjectTarget;
-  subject: Subject | undefined;
   /** Whether mutations run on this request: the phase asks for them and patching is safe. */
   mutate: boolean;
   /** Why mutations do not run, when they do not. */
@@ -237,45 +234,38 @@ interface Progress {
   podTemplates: PodTemplateLookup;
 }
 
-function currentSubject(progress: Progress): Subject {
-  progress.subject ??= subjectOf(progress.target, progress.podTemplates);
-  return progress.subject;
-}
-
 function mutateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
   if (!progress.mutate) return skipped(policy, progress.noMutation);
-  const subject = currentSubject(progress);
-  if (exemptsAnyContainer(policy, subject)) return skipped(policy, "exempt-image");
-  const reason = hookSkip(policy, subject);
-  if (reason) return skipped(policy, reason);
-  const ops = runHook<PatchOperation>(policy, subject);
-  if (ops.length === 0) return result(policy, "pass");
   const { target } = progress;
+  if (exemptsAnyContainer(policy, target)) return skipped(policy, "exempt-image");
+  const reason = hookSkip(policy, target);
+  if (reason) return skipped(policy, reason);
+  const ops = runHook<PatchOperation>(policy, target);
+  if (ops.length === 0) return result(policy, "pass");
   // Copy on first write: the caller's object is never touched.
   const object = target.object === progress.original ? cloneData(target.object) : target.object;
   // Applied from a copy: the library inserts values by reference, and a later
   // operation nesting into them would silently rewrite this one.
   jsonpatch.applyPatch(object, cloneData(ops), false, true);
-  progress.target = { ...target, object };
-  progress.subject = subjectOf(progress.target, progress.podTemplates);
+  progress.target = targetOf({ ...target, object }, progress.podTemplates);
   return result(policy, "fail", NONE, ops);
 }
 function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
   if (!progress.validate) return skipped(policy, "other-phase");
-  const subject = currentSubject(progress);
-  const reason = hookSkip(policy, subject);
+  const { target } = progress;
+  const reason = hookSkip(policy, target);
   if (reason) return skipped(policy, reason);
   if (policy.applies) {
-    const applies = policy.applies(subject.target, policy.parameters);
+    const applies = policy.applies(target, policy.parameters);
     if (applies === false) return skipped(policy, "condition-not-matched");
     if (typeof applies === "string") {
-      const { resource } = subject.target;
+      const { resource } = target;
       return result(policy, "error", [
         toViolation(policy, resource, { message: applies, path: [] }),
       ]);
     }
   }
-  const { violations, exempted, error } = findingsOf(policy, subject);
+  const { violations, exempted, error } = findingsOf(policy, target);
   if (error) return result(policy, "error", violations);
   if (violations.length > 0) return result(policy, "fail", violations);
   return exempted > 0 ? skipped(policy, "exempt-image") : result(policy, "pass");
@@ -295,7 +285,7 @@ function markPreexisting(
 ): void {
   if (input.operation !== "UPDATE" || !input.oldObject) return;
   const { policies } = set;
-  const old = subjectOf(
+  const old = targetOf(
     {
       resource,
       object: input.oldObject,
@@ -437,15 +427,17 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
   const simulate = phase !== "validate" || mode !== "enforce";
   const progress: Progress = {
     original,
-    target: {
-      resource,
-      object: original,
-      oldObject: input.oldObject,
-      operation: input.operation,
-      userInfo: input.userInfo,
-      namespaceObject: input.namespaceObject,
-    },
-    subject: undefined,
+    target: targetOf(
+      {
+        resource,
+        object: original,
+        oldObject: input.oldObject,
+        operation: input.operation,
+        userInfo: input.userInfo,
+        namespaceObject: input.namespaceObject,
+      },
+      set.podTemplate,
+    ),
     mutate: simulate && mayMutate(input, resource, set.podTemplate),
     noMutation: simulate ? "not-mutable" : "other-phase",
     validate: phase !== "mutate",

@@ -22,6 +22,11 @@ export interface ObjectTarget {
   userInfo?: UserInfo | undefined;
   /** The object's Namespace, when the caller has it (see AdmissionInput). */
   namespaceObject?: KubeObject | undefined;
+  /**
+   * The pod spec the object carries (a Pod's own, a workload's template),
+   * found once per evaluation for every policy; undefined for other kinds.
+   */
+  pod: PodTarget | undefined;
 }
 
 /** One problem a check found. The engine adds the policy's metadata. */

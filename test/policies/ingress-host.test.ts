@@ -126,6 +126,7 @@ describe("ingress-host", () => {
             object,
             oldObject: undefined,
             operation: "CREATE",
+            pod: undefined,
           },
           { allowedDomains: ["example.com"], requireTls: true },
         ),
