@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
-import { parseImage } from "../../src/engine/kit/index.js";
 
 /** True for repositories that hold a Kubernetes dashboard component, wherever they are mirrored. */
 export function isDashboardRepository(repository: string): boolean {
@@ -26,7 +25,7 @@ export default definePolicy({
   validate(pod) {
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
-      const ref = parseImage(c.image);
+      const ref = c.imageRef;
       if (!ref || !isDashboardRepository(ref.repository)) continue;
       findings.push({
         message: `runs the Kubernetes dashboard image "${c.image}"; remove the dashboard and use the Azure portal or kubectl to inspect the cluster`,

@@ -1,16 +1,15 @@
 import { z } from "zod";
 import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
-import { parseImage } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
   id: "image-tag",
   scope: "pod",
   parameters: z.object({ forbiddenTags: z.array(z.string().min(1)) }).strict(),
-  validate(pod, { forbiddenTags }) {
-    const forbidden = new Set(forbiddenTags.map((t) => t.toLowerCase()));
+  prepare: ({ forbiddenTags }) => new Set(forbiddenTags.map((t) => t.toLowerCase())),
+  validate(pod, forbidden) {
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
-      const ref = parseImage(c.image);
+      const ref = c.imageRef;
       // A digest pins the content whatever the tag says.
       if (!ref || ref.digest) continue;
       const path = [...c.path, "image"];

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { containersOf, definePolicy, describeValue, type Finding } from "../../src/engine/index.js";
-import { isUnderRegistry, parseImage, registryEntryProblem } from "../../src/engine/kit/index.js";
+import {
+  isUnderEntry,
+  parseRegistryEntry,
+  registryEntryProblem,
+} from "../../src/engine/kit/index.js";
 
 const registryEntry = z.string().superRefine((entry, ctx) => {
   const problem = registryEntryProblem(entry);
@@ -17,41 +21,39 @@ export default definePolicy({
         .min(1, "list at least one registry; to trust every registry, disable the policy"),
     })
     .strict(),
-  validate(pod, { registries }) {
-    let allowed = "";
-    // Only messages name the registries; a compliant pod never builds the list.
-    const trusted = () => {
-      allowed ||= registries.join(", ");
-      return allowed;
-    };
+  // Entries are parsed once per policy set, not for every container of every request.
+  prepare: ({ registries }) => ({
+    entries: registries.map(parseRegistryEntry),
+    listed: registries.join(", "),
+  }),
+  validate(pod, { entries, listed }) {
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
-      const path = [...c.path, "image"];
       const written = c.container.image;
       if (written !== undefined && typeof written !== "string") {
         findings.push({
-          message: `sets image to ${describeValue(written)}, which the API server refuses; write the image reference as a string, from a trusted registry (${trusted()})`,
-          path,
+          message: `sets image to ${describeValue(written)}, which the API server refuses; write the image reference as a string, from a trusted registry (${listed})`,
+          path: [...c.path, "image"],
           container: c,
         });
         continue;
       }
-      const ref = parseImage(c.image);
+      const ref = c.imageRef;
       if (!ref) {
         findings.push({
-          message: `has no image; set image to a reference from a trusted registry (${trusted()})`,
-          path,
+          message: `has no image; set image to a reference from a trusted registry (${listed})`,
+          path: [...c.path, "image"],
           container: c,
         });
         continue;
       }
-      if (registries.some((entry) => isUnderRegistry(ref, entry))) continue;
+      if (entries.some((entry) => isUnderEntry(ref, entry))) continue;
       // The host is what the registries list is about; the repository path is in the image.
       findings.push({
         message:
           `uses image "${c.image}" from ${ref.registry}, which is not a trusted registry; ` +
-          `pull it from one of ${trusted()}, or add its registry to the trusted-registry policy's registries`,
-        path,
+          `pull it from one of ${listed}, or add its registry to the trusted-registry policy's registries`,
+        path: [...c.path, "image"],
         container: c,
       });
     }

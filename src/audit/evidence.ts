@@ -1,5 +1,4 @@
-import { isWorkloadKind, type KubeObject } from "../engine/index.js";
-import { parseImage } from "../engine/kit/index.js";
+import { isWorkloadKind, type KubeObject, parseImage } from "../engine/index.js";
 
 /** The annotation that keeps an Azure load balancer on the virtual network. */
 export const AZURE_INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal";

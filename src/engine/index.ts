@@ -9,6 +9,7 @@ export * from "./controllers.js";
 export * from "./equal.js";
 export * from "./evaluate.js";
 export * from "./exceptions.js";
+export * from "./image-ref.js";
 export type * from "./kube.js";
 export * from "./nulls.js";
 export * from "./paths.js";

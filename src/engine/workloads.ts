@@ -1,3 +1,4 @@
+import { type ImageRef, parseImage } from "./image-ref.js";
 import {
   type Container,
   type KubeObject,
@@ -91,6 +92,8 @@ export interface ContainerTarget {
   index: number;
   name: string;
   image: string;
+  /** `image` parsed, once per evaluation for every policy that reads it; undefined when empty. */
+  imageRef: ImageRef | undefined;
   path: Path;
 }
 
@@ -153,12 +156,14 @@ function findContainers(spec: PodSpec, specPath: Path): ContainerTarget[] {
     if (!Array.isArray(list)) continue;
     list.forEach((container, index) => {
       if (!asRecord(container)) return;
+      const image = typeof container.image === "string" ? container.image : "";
       found.push({
         container,
         group,
         index,
         name: typeof container.name === "string" ? container.name : `#${index}`,
-        image: typeof container.image === "string" ? container.image : "",
+        image,
+        imageRef: parseImage(image),
         path: [...specPath, group, index],
       });
     });

@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { PodSpec } from "../../src/engine/index.js";
-import { isUnderRegistry, parseImage } from "../../src/engine/kit/index.js";
+import { type PodSpec, parseImage } from "../../src/engine/index.js";
+import { isUnderRegistry } from "../../src/engine/kit/index.js";
 import { shippedPolicies } from "../support/policies.js";
 import { DEPLOY, find, loadRenderedPolicySet, render, webhooksOf } from "./render.js";
 

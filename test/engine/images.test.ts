@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  type ImageRef,
-  isUnderRegistry,
-  parseImage,
-  registryEntryProblem,
-} from "../../src/engine/kit/images.js";
+import { type ImageRef, parseImage } from "../../src/engine/image-ref.js";
+import { isUnderRegistry, registryEntryProblem } from "../../src/engine/kit/images.js";
 
 function ref(image: string): ImageRef {
   const parsed = parseImage(image);

@@ -1,44 +1,4 @@
-/** A container image reference split into the parts registry rules need. */
-export interface ImageRef {
-  /** Lower-cased host, with port when given; `docker.io` for Docker Hub. */
-  registry: string;
-  /** Path below the registry; Docker Hub official images get `library/`. */
-  repository: string;
-  tag: string | undefined;
-  digest: string | undefined;
-}
-
-const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
-
-function looksLikeHost(component: string): boolean {
-  return component.includes(".") || component.includes(":") || component === "localhost";
-}
-
-/** Parses an image the way the container runtime resolves it; undefined when empty. */
-export function parseImage(image: string): ImageRef | undefined {
-  const trimmed = image.trim();
-  if (trimmed === "") return undefined;
-  const at = trimmed.indexOf("@");
-  const digest = at >= 0 ? trimmed.slice(at + 1) : undefined;
-  const name = at >= 0 ? trimmed.slice(0, at) : trimmed;
-  const lastSlash = name.lastIndexOf("/");
-  const colon = name.lastIndexOf(":");
-  const tag = colon > lastSlash ? name.slice(colon + 1) : undefined;
-  const path = colon > lastSlash ? name.slice(0, colon) : name;
-  const slash = path.indexOf("/");
-  const first = slash >= 0 ? path.slice(0, slash) : "";
-  let registry = "docker.io";
-  let repository = path;
-  if (slash >= 0 && looksLikeHost(first)) {
-    registry = first.toLowerCase();
-    repository = path.slice(slash + 1);
-  }
-  if (DOCKER_HUB_ALIASES.has(registry)) {
-    registry = "docker.io";
-    if (!repository.includes("/")) repository = `library/${repository}`;
-  }
-  return { registry, repository, tag, digest };
-}
+import { DOCKER_HUB_ALIASES, type ImageRef, looksLikeHost } from "../image-ref.js";
 
 /**
  * True when `ref` lives under `allowed`, an entry such as `contoso.azurecr.io`
@@ -50,7 +10,11 @@ export function parseImage(image: string): ImageRef | undefined {
  * port is part of the host: `*.example.com` does not cover `a.example.com:5000`.
  */
 export function isUnderRegistry(ref: ImageRef, allowed: string): boolean {
-  const entry = parseRegistryEntry(allowed);
+  return isUnderEntry(ref, parseRegistryEntry(allowed));
+}
+
+/** `isUnderRegistry` for an entry parsed beforehand, as a policy's `prepare` does. */
+export function isUnderEntry(ref: ImageRef, entry: RegistryEntry): boolean {
   if (!hostMatches(entry.registry, ref.registry)) return false;
   if (entry.prefix === "") return true;
   return ref.repository === entry.prefix || ref.repository.startsWith(`${entry.prefix}/`);
@@ -102,7 +66,13 @@ function hostMatches(pattern: string, registry: string): boolean {
   return actual.name.length > suffix.length && actual.name.endsWith(suffix);
 }
 
-function parseRegistryEntry(allowed: string): { registry: string; prefix: string } {
+/** A trusted-registry entry split into its host (lower case) and path prefix. */
+export interface RegistryEntry {
+  registry: string;
+  prefix: string;
+}
+
+export function parseRegistryEntry(allowed: string): RegistryEntry {
   const trimmed = withoutTrailingSlashes(allowed.trim());
   const slash = trimmed.indexOf("/");
   let registry = (slash >= 0 ? trimmed.slice(0, slash) : trimmed).toLowerCase();

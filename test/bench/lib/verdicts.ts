@@ -1,8 +1,8 @@
 // Before anything is timed: both engines must decide every benchmark input
 // the same way, and match image references against registries the same way.
 import { readFileSync, writeFileSync } from "node:fs";
-import { evaluate, inputFromObject } from "../../../src/engine/index.js";
-import { isUnderRegistry, parseImage } from "../../../src/engine/kit/index.js";
+import { evaluate, inputFromObject, parseImage } from "../../../src/engine/index.js";
+import { isUnderRegistry } from "../../../src/engine/kit/index.js";
 import { admissionReview, type BenchCase, uidOf } from "./fixtures.js";
 import { OPA_POLICY_DIR, OPA_QUERY, RUN_DIR } from "./opa.js";
 import type { BenchPolicySets } from "./policysets.js";
