@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { definePolicy, getAt } from "../../src/engine/index.js";
+import { controllerOf, definePolicy, getAt } from "../../src/engine/index.js";
 import { replicasOf } from "../../src/engine/kit/index.js";
 
 export default definePolicy({
@@ -7,8 +7,8 @@ export default definePolicy({
   scope: "object",
   parameters: z.object({ minReplicas: z.number().int().min(1) }).strict(),
   validate({ object }, { minReplicas }) {
-    const owners = object.metadata?.ownerReferences;
-    if (Array.isArray(owners) && owners.some((ref) => ref?.controller === true)) return [];
+    // A controlled object runs as many pods as its controller sets.
+    if (controllerOf(object)) return [];
     const declared = getAt(object, ["spec", "replicas"]);
     const replicas = replicasOf(object);
     if (replicas === undefined || replicas === 0 || replicas >= minReplicas) return [];

@@ -1,7 +1,6 @@
-import type { KubeObject } from "../engine/index.js";
+import { controllerOf, type KubeObject } from "../engine/index.js";
 import type { AuditRun } from "./audit-run.js";
 import type { ObjectEvaluation } from "./evaluate-object.js";
-import { controllerOf } from "./evidence.js";
 import { recordFacts } from "./facts.js";
 import type { KindInfo } from "./kinds.js";
 import { bucketOf, type ListedObject } from "./listed-object.js";

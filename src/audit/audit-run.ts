@@ -1,11 +1,10 @@
-import type { PolicyDeclaration, PolicySet } from "../engine/index.js";
+import { describeResource, type PolicyDeclaration, type PolicySet } from "../engine/index.js";
 import type { LoadedClusterCheck } from "../policyset/index.js";
 import { AuditError } from "./errors.js";
 import { ObjectEvaluator } from "./evaluate-object.js";
 import { type CheckFacts, type Observers, observersOf } from "./facts.js";
 import { type ListPlan, planListing } from "./kinds.js";
 import type { CheckInfo } from "./object-checks.js";
-import { describeResource } from "./resource-ref.js";
 import { AuditTally, DEFAULT_LIMITS, type TallyLimits } from "./tally.js";
 import type { AuditFinding, AuditResourceRef } from "./types.js";
 

@@ -1,4 +1,5 @@
 import {
+  describeResource,
   evaluate,
   inputFromObject,
   type KubeObject,
@@ -6,10 +7,10 @@ import {
   type PolicyDeclaration,
   type PolicyResult,
   type PolicySet,
+  parsePointer,
   toFieldPath,
   type Verdict,
 } from "../engine/index.js";
-import { describeResource } from "./resource-ref.js";
 import type { AuditFinding, AuditResourceRef } from "./types.js";
 
 /** What the engine made of one object: each policy's result, and the findings. */
@@ -18,19 +19,16 @@ export interface ObjectEvaluation {
   findings: AuditFinding[];
 }
 
-function pointerToPath(pointer: string): (string | number)[] {
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+/** A patch path as segments, digits read as list indices (this is only for display). */
+function segmentsOf(pointer: string): (string | number)[] {
+  return (parsePointer(pointer) ?? [pointer]).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 /** `add spec.template.spec.automountServiceAccountToken = false` */
 export function describePatch(ops: readonly PatchOperation[]): string {
   return ops
     .map((op) => {
-      const path = toFieldPath(pointerToPath(op.path)) || "/";
+      const path = toFieldPath(segmentsOf(op.path)) || "/";
       if (op.op === "remove") return `remove ${path}`;
       let value = JSON.stringify(op.value) ?? "null";
       if (value.length > 80) value = `${value.slice(0, 79)}…`;

@@ -24,17 +24,6 @@ function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-/** The controller that owns an object (ownerReference with controller: true). */
-export function controllerOf(object: KubeObject): { kind: string; name: string } | undefined {
-  for (const ref of list(object.metadata?.ownerReferences)) {
-    const r = rec(ref);
-    if (r?.controller === true && typeof r.kind === "string") {
-      return { kind: r.kind, name: typeof r.name === "string" ? r.name : "" };
-    }
-  }
-  return undefined;
-}
-
 // ---------------------------------------------------------------------------
 // Workloads.
 

@@ -1,4 +1,4 @@
-import type { KubeObject } from "../engine/index.js";
+import type { ControllerRef, KubeObject } from "../engine/index.js";
 import { CLUSTER_BUCKET } from "./tally.js";
 import type { AuditFinding, AuditResourceRef } from "./types.js";
 
@@ -12,7 +12,7 @@ export interface ListedObject {
   /** Whether `home` is a namespace the policy set exempts. */
   exempt: boolean;
   /** The controller that owns the object, if any. */
-  owner: { kind: string; name: string } | undefined;
+  owner: ControllerRef | undefined;
 }
 
 /**

@@ -14,8 +14,3 @@ export function refOf(object: KubeObject, info: KindInfo): AuditResourceRef {
     uid: typeof uid === "string" ? uid : undefined,
   };
 }
-
-/** `Deployment "web"`: how finding messages name their resource. */
-export function describeResource(ref: AuditResourceRef): string {
-  return `${ref.kind} "${ref.name}"`;
-}

@@ -74,7 +74,7 @@ export function resourceFor(object: KubeObject, defaultNamespace: string | undef
 }
 
 /** `Deployment web/frontend`, or `Namespace web` for cluster-scoped objects. */
-export function describeResource(resource: ResourceRef): string {
+export function resourceLabel(resource: ResourceRef): string {
   const name = resource.namespace ? `${resource.namespace}/${resource.name}` : resource.name;
   return `${resource.kind} ${name}`;
 }

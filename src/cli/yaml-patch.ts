@@ -11,7 +11,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from "yaml";
-import type { PatchOperation } from "../engine/index.js";
+import { type PatchOperation, parsePointer } from "../engine/index.js";
 import { keepSourceLines, restoreSequenceIndents, sequencesAllAt } from "./yaml-layout.js";
 
 /** A patch that cannot be applied to the document as written. */
@@ -19,14 +19,11 @@ export class PatchApplyError extends Error {
   override name = "PatchApplyError";
 }
 
-/** RFC 6901: `/a~1b/c~0d` → `["a/b", "c~d"]`. */
-export function parsePointer(pointer: string): string[] {
-  if (pointer === "") return [];
-  if (!pointer.startsWith("/")) throw new PatchApplyError(`invalid JSON pointer "${pointer}"`);
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
+/** The operation's path as segments; a path that is not a JSON pointer cannot be applied. */
+function segmentsOf(pointer: string): string[] {
+  const segments = parsePointer(pointer);
+  if (!segments) throw new PatchApplyError(`invalid JSON pointer "${pointer}"`);
+  return segments;
 }
 
 function keyText(key: unknown): string {
@@ -108,7 +105,7 @@ export function applyOperation(
   op: PatchOperation,
   base: readonly string[] = [],
 ): void {
-  const segments = [...base, ...parsePointer(op.path)];
+  const segments = [...base, ...segmentsOf(op.path)];
   const last = segments.at(-1);
   if (last === undefined) {
     if (op.op === "remove") throw new PatchApplyError("cannot remove the whole document");

@@ -1,3 +1,4 @@
+import type { KubeObject } from "./kube.js";
 import type { AdmissionInput, Violation } from "./types.js";
 
 /**
@@ -34,6 +35,24 @@ export interface ControllerOwner {
   name: string;
 }
 
+/** An owner reference marked `controller: true`, as the object states it. */
+export interface ControllerRef {
+  kind: string;
+  name?: unknown;
+  apiVersion?: unknown;
+}
+
+/**
+ * The object's controller: its owner reference marked `controller: true`
+ * (the API server allows one), or undefined when nothing controls it.
+ */
+export function controllerOf(object: KubeObject | undefined): ControllerRef | undefined {
+  const owners: unknown = object?.metadata?.ownerReferences;
+  if (!Array.isArray(owners)) return undefined;
+  const owner = owners.find((ref) => ref?.controller === true);
+  return typeof owner?.kind === "string" ? owner : undefined;
+}
+
 function groupOf(apiVersion: unknown): string | undefined {
   if (typeof apiVersion !== "string") return undefined;
   const slash = apiVersion.indexOf("/");
@@ -54,10 +73,8 @@ export function controllerOwnerOf(input: AdmissionInput): ControllerOwner | unde
   if (input.operation !== "CREATE" && input.operation !== "UPDATE") return undefined;
   const username = input.userInfo?.username;
   if (!username) return undefined;
-  const owners = input.object?.metadata?.ownerReferences;
-  if (!Array.isArray(owners)) return undefined;
-  const owner = owners.find((ref) => ref?.controller === true);
-  if (!owner || typeof owner.kind !== "string" || typeof owner.name !== "string") return undefined;
+  const owner = controllerOf(input.object);
+  if (!owner || typeof owner.name !== "string") return undefined;
   const controller = CONTROLLERS[owner.kind];
   if (!controller || groupOf(owner.apiVersion) !== controller.group) return undefined;
   if (!controller.child.includes(input.kind.kind)) return undefined;

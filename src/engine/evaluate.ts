@@ -24,7 +24,13 @@ import type {
   Verdict,
   Violation,
 } from "./types.js";
-import { type PodTarget, type PodTemplateLookup, podTargetOf, resourceOf } from "./workloads.js";
+import {
+  describeResource,
+  type PodTarget,
+  type PodTemplateLookup,
+  podTargetOf,
+  resourceOf,
+} from "./workloads.js";
 
 export interface EvaluateOptions {
   mode: Mode;
@@ -136,7 +142,7 @@ function runHook<T>(policy: CompiledPolicy, target: ObjectTarget): readonly T[] 
 
 function describe(resource: ResourceRef, finding: Finding): string {
   const where = finding.container ? ` container "${finding.container.name}"` : "";
-  return `${resource.kind} "${resource.name}"${where}: ${finding.message}`;
+  return `${describeResource(resource)}${where}: ${finding.message}`;
 }
 
 function toViolation(policy: CompiledPolicy, resource: ResourceRef, finding: Finding): Violation {

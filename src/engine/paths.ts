@@ -10,6 +10,20 @@ export function toPointer(path: Path): string {
   return pointer;
 }
 
+/**
+ * The segments of an RFC 6901 JSON Pointer (`/a~1b/c~0d` → `["a/b", "c~d"]`),
+ * or undefined when the text is not a pointer. Array indices stay strings:
+ * only the document being walked says whether a segment is an index.
+ */
+export function parsePointer(pointer: string): string[] | undefined {
+  if (pointer === "") return [];
+  if (!pointer.startsWith("/")) return undefined;
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
 /** The field path the API server uses in its own errors: `spec.containers[0].image`. */
 export function toFieldPath(path: Path): string {
   let out = "";

@@ -108,6 +108,11 @@ export function resourceOf(object: KubeObject, namespace: string | undefined): R
   };
 }
 
+/** `Deployment "web"`: how every message about an object names it. */
+export function describeResource(resource: Pick<ResourceRef, "kind" | "name">): string {
+  return `${resource.kind} "${resource.name}"`;
+}
+
 export function isWorkloadKind(kind: string): boolean {
   return kind in POD_TEMPLATE;
 }

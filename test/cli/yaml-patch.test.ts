@@ -7,9 +7,8 @@ import {
   jsonIndent,
   jsonOf,
   PatchApplyError,
-  parsePointer,
 } from "../../src/cli/yaml-patch.js";
-import type { PatchOperation } from "../../src/engine/index.js";
+import { type PatchOperation, parsePointer } from "../../src/engine/index.js";
 
 function patched(text: string, ...ops: PatchOperation[]): string {
   const doc = parseDocument(text);
@@ -27,7 +26,9 @@ describe("parsePointer", () => {
     ]);
     expect(parsePointer("/a~01")).toEqual(["a~1"]);
     expect(parsePointer("/")).toEqual([""]);
-    expect(() => parsePointer("spec")).toThrow(PatchApplyError);
+    expect(parsePointer("spec")).toBeUndefined();
+    const doc = parseDocument("spec: {}\n");
+    expect(() => applyOperation(doc, { op: "remove", path: "spec" })).toThrow(PatchApplyError);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   type AdmissionInput,
   compilePolicySet,
+  controllerOf,
   controllerOwnerOf,
   evaluate,
   inputFromObject,
@@ -185,5 +186,26 @@ describe("objects a built-in controller writes from its owner", () => {
         name: "o",
       });
     }
+  });
+});
+
+describe("controllerOf", () => {
+  const owned = (ownerReferences: unknown): KubeObject =>
+    ({ metadata: { name: "x", ownerReferences } }) as KubeObject;
+
+  it("finds the owner reference marked controller, not the other owners", () => {
+    const refs = [
+      { apiVersion: "v1", kind: "ConfigMap", name: "c" },
+      { apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-1", controller: true },
+    ];
+    expect(controllerOf(owned(refs))).toMatchObject({ kind: "ReplicaSet", name: "web-1" });
+  });
+
+  it("finds none without a controller reference or with a malformed one", () => {
+    expect(controllerOf(owned(undefined))).toBeUndefined();
+    expect(controllerOf(owned([{ kind: "ReplicaSet", name: "a" }]))).toBeUndefined();
+    expect(controllerOf(owned([{ controller: true, name: "a" }]))).toBeUndefined();
+    expect(controllerOf(owned("not a list"))).toBeUndefined();
+    expect(controllerOf(undefined)).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ import {
   STDIN,
 } from "../inputs.js";
 import { loadPolicies } from "../policies.js";
-import { describeResource } from "../resources.js";
+import { resourceLabel } from "../resources.js";
 
 export interface FixCommandOptions {
   inputs: readonly string[];
@@ -79,7 +79,7 @@ export async function runFix(options: FixCommandOptions, io: CliIO): Promise<num
       for (const p of fixed.patched) {
         const item = p.item === undefined ? "" : ` items[${p.item}]`;
         io.stderr(
-          `${file.name}: document ${p.document}${item}: patched ${describeResource(p.resource)} (${p.mutatedBy.join(", ")})\n`,
+          `${file.name}: document ${p.document}${item}: patched ${resourceLabel(p.resource)} (${p.mutatedBy.join(", ")})\n`,
         );
       }
       if (fixed.changed) changed++;

@@ -2,7 +2,7 @@ import builderModule, { type Builder, type TestSuite } from "junit-report-builde
 import { denialText, warningText } from "../../vap/index.js";
 import { formatProblem } from "../inputs.js";
 import { isAllowed, isWarned, type ResourceResult } from "../report.js";
-import { describeResource } from "../resources.js";
+import { resourceLabel } from "../resources.js";
 import type { Reporter, ReporterContext } from "./reporter.js";
 
 // The package is CommonJS whose module.exports is a builder, while its types
@@ -48,7 +48,7 @@ export function junitReporter(context: ReporterContext): Reporter {
       const testCase = suite
         .testCase()
         .className(result.source.file)
-        .name(`${describeResource(result.resource)} (document ${result.source.document}${item})`)
+        .name(`${resourceLabel(result.resource)} (document ${result.source.document}${item})`)
         .file(result.source.file);
       if (denied) {
         const lines = findingLines(result, "deny");

@@ -6,7 +6,7 @@ import type { LoadedPolicy } from "../../policyset/index.js";
 import { denialText, warningText } from "../../vap/index.js";
 import { formatProblem, type InputProblem, STDIN_NAME } from "../inputs.js";
 import type { ResourceResult } from "../report.js";
-import { describeResource } from "../resources.js";
+import { resourceLabel } from "../resources.js";
 import type { Reporter, ReporterContext } from "./reporter.js";
 
 export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -79,7 +79,7 @@ function violationResult(
         ...physical,
         logicalLocations: [
           {
-            fullyQualifiedName: `${describeResource(result.resource)}: ${v.path}`,
+            fullyQualifiedName: `${resourceLabel(result.resource)}: ${v.path}`,
             kind: "member",
           },
         ],

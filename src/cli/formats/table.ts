@@ -9,7 +9,7 @@ import {
   type ResourceResult,
   type Summary,
 } from "../report.js";
-import { describeResource } from "../resources.js";
+import { resourceLabel } from "../resources.js";
 import type { Reporter, ReporterContext } from "./reporter.js";
 
 type Style = Parameters<typeof styleText>[0];
@@ -51,7 +51,7 @@ function formatResource(result: ResourceResult, paint: Paint): string[] {
       ? paint(["bold", "yellow"], "WARNED".padEnd(STATUS_WIDTH))
       : paint(["bold", "green"], "ADMITTED".padEnd(STATUS_WIDTH));
   const lines = [
-    `${status}${paint("bold", describeResource(result.resource))}  ${paint("dim", `(${describeSource(result.source)})`)}`,
+    `${status}${paint("bold", resourceLabel(result.resource))}  ${paint("dim", `(${describeSource(result.source)})`)}`,
   ];
   // Labels are padded before painting so that escape codes do not skew columns.
   const detail = (label: string, text: string, style?: Style) => {
