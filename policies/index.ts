@@ -20,6 +20,7 @@ import imagePullPolicy from "./image-pull-policy/index.js";
 import imageTag from "./image-tag/index.js";
 import ingressHost from "./ingress-host/index.js";
 import internalLoadBalancer from "./internal-load-balancer/index.js";
+import kubernetesDashboard from "./kubernetes-dashboard/index.js";
 import nakedPod from "./naked-pod/index.js";
 import podIdentity from "./pod-identity/index.js";
 import podSpreading from "./pod-spreading/index.js";
@@ -61,6 +62,7 @@ export const registry: Registry = {
     imageTag,
     ingressHost,
     internalLoadBalancer,
+    kubernetesDashboard,
     nakedPod,
     podIdentity,
     podSpreading,

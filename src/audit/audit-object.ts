@@ -4,7 +4,6 @@ import type { ObjectEvaluation } from "./evaluate-object.js";
 import { recordFacts } from "./facts.js";
 import type { KindInfo } from "./kinds.js";
 import { bucketOf, type ListedObject } from "./listed-object.js";
-import { judgeObjectChecks } from "./object-checks.js";
 import { refOf } from "./resource-ref.js";
 import type { KindCounts } from "./tally.js";
 
@@ -84,10 +83,7 @@ async function evaluatePolicies(
   return evaluation;
 }
 
-/**
- * Audits one listed object: its facts for the namespace checks, the
- * policies, then the cluster checks that look at single objects.
- */
+/** Audits one listed object: its facts for the cluster checks, then the policies. */
 export async function auditObject(run: AuditRun, object: KubeObject, info: KindInfo) {
   const counts = run.tally.kind(info.kind);
   counts.listed++;
@@ -96,6 +92,5 @@ export async function auditObject(run: AuditRun, object: KubeObject, info: KindI
   if (listed.home !== undefined && !listed.exempt) {
     recordFacts(run.facts, run.observers, { ...listed, home: listed.home });
   }
-  const evaluation = await evaluatePolicies(run, listed, counts);
-  await judgeObjectChecks(run, listed, evaluation);
+  await evaluatePolicies(run, listed, counts);
 }

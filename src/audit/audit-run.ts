@@ -1,10 +1,14 @@
-import { describeResource, type PolicyDeclaration, type PolicySet } from "../engine/index.js";
+import {
+  type ClusterCheckDeclaration,
+  describeResource,
+  type PolicyDeclaration,
+  type PolicySet,
+} from "../engine/index.js";
 import type { LoadedClusterCheck } from "../policyset/index.js";
 import { AuditError } from "./errors.js";
 import { ObjectEvaluator } from "./evaluate-object.js";
 import { type CheckFacts, type Observers, observersOf } from "./facts.js";
 import { type ListPlan, planListing } from "./kinds.js";
-import type { CheckInfo } from "./object-checks.js";
 import { AuditTally, DEFAULT_LIMITS, type TallyLimits } from "./tally.js";
 import type { AuditFinding, AuditResourceRef } from "./types.js";
 
@@ -15,7 +19,7 @@ export interface AuditRunOptions {
 }
 
 function checkFinding(
-  check: CheckInfo,
+  check: ClusterCheckDeclaration,
   message: string,
   resource: AuditResourceRef | undefined,
   path?: string,
@@ -85,13 +89,13 @@ export class AuditRun {
     if (this.options.onFinding) await this.options.onFinding(finding);
   }
 
-  passCheck(bucketKey: string, check: CheckInfo): void {
+  passCheck(bucketKey: string, check: ClusterCheckDeclaration): void {
     this.tally.pass(bucketKey, { id: check.id, source: "check" }, check.checklist);
   }
 
   async failCheck(
     bucketKey: string,
-    check: CheckInfo,
+    check: ClusterCheckDeclaration,
     problem: string,
     resource: AuditResourceRef | undefined,
     path?: string,

@@ -1,5 +1,5 @@
 import { registry } from "../../policies/index.js";
-import type { ChecklistRef, CheckOutcome } from "../engine/index.js";
+import type { ChecklistRef, CheckOutcome, ClusterCheckDeclaration } from "../engine/index.js";
 import {
   type LoadedClusterCheck,
   loadClusterChecks,
@@ -8,7 +8,6 @@ import {
 import { AuditRun } from "./audit-run.js";
 import { judgeClusterChecks } from "./closing-checks.js";
 import { listPlannedKinds } from "./listing.js";
-import { type CheckInfo, OBJECT_CHECKS } from "./object-checks.js";
 import { reachOf } from "./reach.js";
 import { type ChecklistScore, scoreChecklist } from "./score.js";
 import type { AuditTally, TallyLimits } from "./tally.js";
@@ -75,23 +74,18 @@ export interface AuditResult {
 }
 
 /** Notes on what the audit could not see, added once the listing is done. */
-function addCoverageNotes(run: AuditRun, namespaces: readonly string[] | undefined): void {
+function addCoverageNotes(run: AuditRun): void {
   const { deleting, notes } = run;
   if (deleting.size > 0) {
     notes.push(
       `skipped ${deleting.size} namespace${deleting.size === 1 ? "" : "s"} being deleted: ${[...deleting].sort().slice(0, 5).join(", ")}${deleting.size > 5 ? ", …" : ""}`,
     );
   }
-  if (namespaces) {
-    notes.push(
-      "only the namespaces given were read: the dashboard and load-balancer checks saw nothing outside them",
-    );
-  }
 }
 
-/** Every check of the run: the declared cluster checks, then the object checks. */
-function checksOf(run: AuditRun): CheckInfo[] {
-  return [...run.clusterChecks.map((c) => c.declaration), ...Object.values(OBJECT_CHECKS)];
+/** Every cluster check of the run. */
+function checksOf(run: AuditRun): ClusterCheckDeclaration[] {
+  return run.clusterChecks.map((c) => c.declaration);
 }
 
 /** Why each check that could not judge did not: its first `unknown` outcome. */
@@ -190,7 +184,7 @@ export async function runAudit(source: ClusterSource, options: AuditOptions): Pr
     onProgress: options.onProgress,
   });
   const outcomes = await judgeClusterChecks(run, serverVersion);
-  addCoverageNotes(run, options.namespaces);
+  addCoverageNotes(run);
   const finishedAt = now();
   return buildResult(run, source, options, { startedAt, finishedAt, serverVersion, outcomes });
 }

@@ -127,24 +127,25 @@ describe("runAudit", () => {
     expect(podsOnly.tally.kinds.get("Pod")?.evaluated).toBe(1);
   });
 
-  it("skips exempt namespaces for policies and hygiene, but not for cluster-level checks", async () => {
-    const { result, findings } = await audit([
-      namespace("kube-system"),
-      deployment("kube-system", "kubernetes-dashboard", { privileged: true }),
-      service("kube-system", "public", { type: "LoadBalancer" }),
-      ...tidyNamespace("team-a"),
-    ]);
+  it("skips exempt namespaces for every policy and for the namespace checks", async () => {
+    const { result, findings } = await audit(
+      [
+        namespace("kube-system"),
+        deployment("kube-system", "kubernetes-dashboard", { privileged: true }),
+        service("kube-system", "public", { type: "LoadBalancer" }),
+        ...tidyNamespace("team-a"),
+      ],
+      { policies: [...POLICIES, "kubernetes-dashboard"] },
+    );
     expect(result.exemptNamespaces).toEqual(["kube-system"]);
     expect(result.namespaces).toEqual(["team-a"]);
     expect(byPolicy(findings, "privileged")).toHaveLength(0);
     expect(result.tally.kinds.get("Deployment")).toMatchObject({ exempt: 1, evaluated: 0 });
-    const dashboard = byPolicy(findings, CHECKS.dashboard.id);
-    expect(dashboard).toHaveLength(1);
-    expect(dashboard[0]).toMatchObject({ action: "report", scope: "cluster" });
-    const lb = byPolicy(findings, CHECKS.publicLoadBalancer.id);
-    expect(lb.map((f) => f.resource?.name)).toEqual(["public"]);
-    // Both land in the cluster report: kube-system gets no report of its own.
-    expect(result.tally.bucket(CLUSTER_BUCKET).counts.fail).toBe(2);
+    // The dashboard and load-balancer policies are policies like the others:
+    // an exempt namespace is exempt from them too.
+    expect(byPolicy(findings, "kubernetes-dashboard")).toHaveLength(0);
+    expect(byPolicy(findings, "internal-load-balancer")).toHaveLength(0);
+    expect(result.tally.bucket(CLUSTER_BUCKET).counts.fail).toBe(0);
     expect(result.tally.buckets.has("kube-system")).toBe(false);
     expect(findings.some((f) => f.resource?.name === "kube-system")).toBe(false);
   });
@@ -189,7 +190,7 @@ describe("runAudit", () => {
     ]);
   });
 
-  it("leaves an object to a policy of the same item that evaluated it", async () => {
+  it("reports the default namespace and public load balancers by their policies only", async () => {
     const objects = [
       ...tidyNamespace("default"),
       deployment("default", "web", { automount: false }),
@@ -198,30 +199,46 @@ describe("runAudit", () => {
     ];
     const withPolicies = await audit(objects);
     expect(byPolicy(withPolicies.findings, "default-namespace").length).toBeGreaterThan(0);
-    expect(byPolicy(withPolicies.findings, CHECKS.defaultNamespace.id)).toEqual([]);
     expect(byPolicy(withPolicies.findings, "internal-load-balancer")).toHaveLength(1);
-    expect(byPolicy(withPolicies.findings, CHECKS.publicLoadBalancer.id)).toEqual([]);
-
-    const checksOnly = await audit(objects, { policies: ["privileged"] });
+    const items = (findings: AuditFinding[], item: string) =>
+      findings.filter((f) => f.checklist.item === item);
+    const web = (findings: AuditFinding[]) =>
+      items(findings, "Don't use the default namespace").filter((f) => f.resource?.name === "web");
+    // One problem, one finding: nothing else reports the same item on the same object.
+    expect(web(withPolicies.findings)).toHaveLength(1);
     expect(
-      byPolicy(checksOnly.findings, CHECKS.defaultNamespace.id).map((f) => f.resource?.name),
-    ).toEqual(["web"]);
-    expect(byPolicy(checksOnly.findings, CHECKS.publicLoadBalancer.id)).toHaveLength(1);
+      items(withPolicies.findings, "Don't expose your load-balancer on Internet if not necessary"),
+    ).toHaveLength(1);
+
+    // Without those policies in the set, nothing in the audit judges either item.
+    const without = await audit(objects, { policies: ["privileged"] });
+    expect(web(without.findings)).toEqual([]);
+    expect(
+      items(without.findings, "Don't expose your load-balancer on Internet if not necessary"),
+    ).toEqual([]);
+    expect(without.result.checks.map((c) => c.id).sort()).toEqual(
+      Object.values(CHECKS)
+        .map((c) => c.id)
+        .sort(),
+    );
   });
 
   it("adds name and label evidence of the dashboard the image policy cannot see", async () => {
-    const { findings } = await audit([
-      ...tidyNamespace("ui"),
-      deployment("ui", "kubernetes-dashboard", {
-        image: "contoso.azurecr.io/ui:1",
-        automount: false,
-      }),
-      deployment("ui", "dash", { image: "kubernetesui/dashboard:v2.7.0", automount: false }),
-    ]);
+    const { findings } = await audit(
+      [
+        ...tidyNamespace("ui"),
+        deployment("ui", "kubernetes-dashboard", {
+          image: "contoso.azurecr.io/ui:1",
+          automount: false,
+        }),
+        deployment("ui", "dash", { image: "kubernetesui/dashboard:v2.7.0", automount: false }),
+      ],
+      { policies: [...POLICIES, "kubernetes-dashboard"] },
+    );
     expect(byPolicy(findings, "dashboard").map((f) => f.resource?.name)).toEqual(["dash"]);
-    expect(byPolicy(findings, CHECKS.dashboard.id).map((f) => f.resource?.name)).toEqual([
-      "kubernetes-dashboard",
-    ]);
+    const named = byPolicy(findings, "kubernetes-dashboard");
+    expect(named.map((f) => f.resource?.name)).toEqual(["kubernetes-dashboard"]);
+    expect(named[0]).toMatchObject({ action: "audit", source: "policy", path: "metadata.name" });
   });
 
   it("counts as passes only the policies that ran, not those a Job skips", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isDashboardRepository } from "../../policies/dashboard/index.js";
 import { parseImage } from "../../src/engine/index.js";
+import { isDashboardRepository } from "../../src/engine/kit/index.js";
 
 function isDashboard(image: string): boolean {
   const ref = parseImage(image);

@@ -15,6 +15,23 @@ spec:
 }
 
 describe("internal-load-balancer", () => {
+  it("keeps a load balancer internal only for the exact string true", () => {
+    const set = onlyPolicies(["internal-load-balancer"]);
+    const lb = (value?: string) => {
+      const object = service("apps", "web");
+      if (value !== undefined) {
+        object.metadata = {
+          ...object.metadata,
+          annotations: { "service.beta.kubernetes.io/azure-load-balancer-internal": value },
+        };
+      }
+      return object;
+    };
+    expect(run(set, lb("true")).violations).toEqual([]);
+    expect(run(set, lb("True")).violations).toHaveLength(1);
+    expect(run(set, lb()).violations).toHaveLength(1);
+  });
+
   it("denies a public load balancer in enforce mode", () => {
     const verdict = run(onlyPolicies(["internal-load-balancer"]), service("apps", "web"));
     expect(verdict.allowed).toBe(false);

@@ -1,8 +1,7 @@
-// Every check the audit makes, by a short name, for tests that look for
-// their findings: the declared cluster checks (policies/cluster/) as loaded
-// from the registry, and the audit's checks of single objects.
+// Every cluster check the audit makes, by a short name, for tests that look
+// for their findings: the declared cluster checks (policies/cluster/) as
+// loaded from the registry.
 import { registry } from "../../policies/index.js";
-import { OBJECT_CHECKS } from "../../src/audit/object-checks.js";
 import type { ClusterCheckDeclaration } from "../../src/engine/index.js";
 import { loadClusterChecks } from "../../src/policyset/index.js";
 
@@ -15,7 +14,6 @@ function named(id: string): ClusterCheckDeclaration {
 }
 
 export const CHECKS = {
-  ...OBJECT_CHECKS,
   resourceQuota: named("namespace-resource-quota"),
   limitRange: named("namespace-limit-range"),
   defaultDeny: named("namespace-default-deny"),
@@ -24,4 +22,4 @@ export const CHECKS = {
 };
 
 /** Every check, as the audit's reach and score see them. */
-export const ALL_CHECKS = [...declared.values(), ...Object.values(OBJECT_CHECKS)];
+export const ALL_CHECKS = [...declared.values()];

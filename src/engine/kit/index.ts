@@ -1,5 +1,6 @@
 // The helper kit: what policies build their checks and mutations from. The
 // engine's core (src/engine/index.ts) never imports it; policies import both.
+export * from "./dashboard.js";
 export * from "./images.js";
 export * from "./namespaces.js";
 export * from "./patch.js";
