@@ -1,5 +1,4 @@
 import { isDeepStrictEqual } from "node:util";
-import jsonpatch from "fast-json-patch";
 import {
   evaluate,
   type PatchOperation,
@@ -12,6 +11,7 @@ import { documentValue, type ManifestObject, parseYaml, readPiece } from "../man
 import { type DocumentText, splitText } from "../manifests/split.js";
 import type { InputProblem } from "./inputs.js";
 import { admissionInputFor, resourceFor } from "./resources.js";
+import { insertKeys } from "./yaml-insert.js";
 import {
   applyOperation,
   isJsonText,
@@ -19,6 +19,7 @@ import {
   jsonOf,
   PatchApplyError,
   renderDocument,
+  withPatch,
 } from "./yaml-patch.js";
 
 /** One object `fix` changed. */
@@ -111,6 +112,11 @@ function fixDocument(
     ops.push(...verdict.patch.map((op) => ({ ...op, path: `${prefix}${op.path}` })));
   }
   if (ops.length === 0) return { patched: [] };
+  // A patch that only adds keys is written as new lines; the rest of the text stays byte for byte.
+  const inserted = options.json ? undefined : insertKeys(piece.text, ops);
+  if (inserted && readsAs(piece, inserted.text, source, inserted.expected)) {
+    return { text: inserted.text, patched };
+  }
   const [doc] = parseYaml(piece.text);
   if (!doc) return { patched: [] };
   const refused = (message: string): FixedDocument => ({
@@ -120,7 +126,7 @@ function fixDocument(
   let expected: unknown;
   try {
     // What the document must read as afterwards: its value with the patch applied.
-    expected = jsonpatch.applyPatch(kubeValue(doc), ops, true, true).newDocument;
+    expected = withPatch(kubeValue(doc), ops);
     for (const op of ops) applyOperation(doc, op);
   } catch (error) {
     if (!(error instanceof PatchApplyError)) throw error;
@@ -132,13 +138,19 @@ function fixDocument(
   const text = options.json
     ? `${jsonOf(doc.contents, jsonIndent(piece.text))}${/\r?\n$/.exec(piece.text)?.[0] ?? ""}`
     : renderDocument(doc, piece.text);
-  // A formatting bug must never write a wrong manifest: the new text is read
-  // back and must hold exactly the patched value.
-  const again = documentValue({ ...piece, text }, source, { objects: [], problems: [] });
-  if (!isDeepStrictEqual(again, expected)) {
+  if (!readsAs(piece, text, source, expected)) {
     return refused(
       "the fixed text did not read back as the patched objects, so the document is left unchanged (please report this)",
     );
   }
   return { text, patched };
+}
+
+/**
+ * A formatting bug must never write a wrong manifest: the new text of a
+ * document is read back and must hold exactly the patched value.
+ */
+function readsAs(piece: DocumentText, text: string, source: string, expected: unknown): boolean {
+  const again = documentValue({ ...piece, text }, source, { objects: [], problems: [] });
+  return isDeepStrictEqual(again, expected);
 }

@@ -1,3 +1,4 @@
+import jsonpatch from "fast-json-patch";
 import {
   type Document,
   isAlias,
@@ -17,6 +18,15 @@ import { keepSourceLines, restoreSequenceIndents, sequencesAllAt } from "./yaml-
 /** A patch that cannot be applied to the document as written. */
 export class PatchApplyError extends Error {
   override name = "PatchApplyError";
+}
+
+/**
+ * `value` with `ops` applied (in place), as JSON Patch defines it. The
+ * operations' values are copied first: the library would otherwise put them
+ * into the document itself, where later operations edit them.
+ */
+export function withPatch(value: unknown, ops: readonly PatchOperation[]): unknown {
+  return jsonpatch.applyPatch(value, jsonpatch.deepClone(ops), true, true).newDocument;
 }
 
 /** The operation's path as segments; a path that is not a JSON pointer cannot be applied. */
@@ -175,6 +185,17 @@ export function detectStyle(text: string): YamlStyle {
 }
 
 /**
+ * How many columns right of its key a block sequence's dashes sit in this
+ * style: the library writes flush sequences inside the indentation, two
+ * columns left of where a nested mapping's keys go (an indent of one has no
+ * room for that and keeps it).
+ */
+export function sequenceOffset(style: YamlStyle): number {
+  if (style.indentSeq) return style.indent;
+  return style.indent >= 2 ? style.indent - 2 : style.indent;
+}
+
+/**
  * The new text of one document whose AST was patched. `original` is the
  * document's source span: its leading blank lines, line endings and final
  * newline (or lack of it) are kept.
@@ -183,8 +204,7 @@ export function renderDocument(doc: Document, original: string): string {
   const lead = /^(?:[ \t]*\r?\n)*/.exec(original)?.[0] ?? "";
   const style = detectStyle(original);
   const options = { ...style, lineWidth: 0, minContentWidth: 0 };
-  const flush = style.indent >= 2 ? style.indent - 2 : style.indent;
-  const majority = style.indentSeq ? style.indent : flush;
+  const majority = sequenceOffset(style);
   // One style throughout: the library writes every sequence where it was.
   // Mixed: written flush, then each sequence is moved back to its place.
   let body: string;

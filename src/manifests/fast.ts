@@ -1,4 +1,4 @@
-import { FAILSAFE_SCHEMA, load, Type } from "js-yaml";
+import { FAILSAFE_SCHEMA, type LoadOptions, load, Type } from "js-yaml";
 import { MAX_DEPTH } from "./convert.js";
 import { resolvePlain } from "./scalars.js";
 
@@ -72,15 +72,22 @@ function agrees(value: unknown, depth: number): boolean {
   return true;
 }
 
+/** Told as js-yaml opens and closes each node, with its reading state (positions, the node's value). */
+export type ReadListener = NonNullable<LoadOptions["listener"]>;
+
 /**
  * The value of one document (the text between two `---` lines) as kubectl
- * reads it, or undefined when the full reader must decide.
+ * reads it, or undefined when the full reader must decide. `listener`
+ * follows the reading, for a caller that needs where nodes are.
  */
-export function fastValue(text: string): unknown {
+export function fastValue(text: string, listener?: ReadListener): unknown {
   if (notPlain(text)) return undefined;
   let value: unknown;
   try {
-    value = load(text, { schema: SCHEMA, json: true });
+    value = load(
+      text,
+      listener ? { schema: SCHEMA, json: true, listener } : { schema: SCHEMA, json: true },
+    );
   } catch {
     return undefined;
   }

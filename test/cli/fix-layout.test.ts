@@ -10,7 +10,9 @@ import { defaultSet } from "../support/policies.js";
 
 // Hand-written manifests in the layouts real projects use: sequences indented
 // and flush mixed in one document, all flush, all indented with two or four
-// spaces, aligned trailing comments, block scalars, a List.
+// spaces, aligned trailing comments, block scalars, a List. Their patches
+// only add keys, so fix writes them as new lines; anchored-labels.yaml has an
+// anchor, which sends it through the syntax tree instead.
 const DIR = join(import.meta.dirname, "fixtures", "fix-layout");
 const CORPUS = readdirSync(DIR).filter((name) => name.endsWith(".yaml"));
 
