@@ -1,5 +1,5 @@
 // What the certificate manager needs from Kubernetes: a Secret and the
-// webhook configurations. certificates-kube.ts implements it on
+// webhook configurations. kube.ts implements it on
 // @kubernetes/client-node; tests use an in-memory fake.
 
 /** An error answer of the API server; `status` is its HTTP status code. */
@@ -11,10 +11,6 @@ export class KubeApiError extends Error {
     super(message);
     this.name = "KubeApiError";
   }
-}
-
-export function statusOf(error: unknown): number | undefined {
-  return error instanceof KubeApiError ? error.status : undefined;
 }
 
 /** A Secret as stored, with its data decoded to text. */

@@ -1,15 +1,16 @@
 // The certificate manager's Kubernetes calls, on @kubernetes/client-node 1.x
 // (object-style parameters). Errors become KubeApiError with the HTTP status,
-// so the logic in certificates.ts never sees client-node types.
+// so the certificate manager (managed.ts) never sees client-node types.
 import {
   AdmissionregistrationV1Api,
-  ApiException,
   CoreV1Api,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type V1Secret,
 } from "@kubernetes/client-node";
+import { httpStatusOf, kubeStatusOf } from "../cluster/api-errors.js";
+import { loadKubeConfig } from "../cluster/kubeconfig.js";
 import {
   type CertificateClients,
   KubeApiError,
@@ -23,30 +24,15 @@ import {
 
 const FIELD_MANAGER = "tollgate";
 
-function messageOf(body: unknown): string | undefined {
-  const parsed = typeof body === "string" ? safeJson(body) : body;
-  if (parsed && typeof parsed === "object" && "message" in parsed) {
-    return String((parsed as { message: unknown }).message);
-  }
-  return undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Runs one API call, turning client-node's ApiException into KubeApiError. */
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof ApiException) {
-      const detail = messageOf(error.body) ?? `HTTP ${error.code}`;
-      throw new KubeApiError(error.code, `${what}: ${detail}`);
+    const status = httpStatusOf(error);
+    if (status !== undefined) {
+      const detail = kubeStatusOf(error)?.message ?? `HTTP ${status}`;
+      throw new KubeApiError(status, `${what}: ${detail}`);
     }
     throw error;
   }
@@ -182,8 +168,7 @@ export function webhookConfigurationClient(
 
 /** Clients for a KubeConfig; by default the pod's service account (or KUBECONFIG outside a pod). */
 export function inClusterCertificateClients(config?: KubeConfig): CertificateClients {
-  const kc = config ?? new KubeConfig();
-  if (!config) kc.loadFromDefault();
+  const kc = config ?? loadKubeConfig();
   return {
     secrets: secretClient(kc.makeApiClient(CoreV1Api)),
     webhooks: webhookConfigurationClient(kc.makeApiClient(AdmissionregistrationV1Api)),

@@ -32,33 +32,6 @@ import { CertificateSecret } from "./secret.js";
 import type { TlsMaterial, TlsSource } from "./source.js";
 import { CaBundleInjector } from "./webhooks.js";
 
-export {
-  type CertificateClients,
-  type CertificateLogger,
-  type JsonPatchOperation,
-  KubeApiError,
-  type NewSecret,
-  type SecretClient,
-  type StoredSecret,
-  type WebhookConfigurationClient,
-  type WebhookConfigurationKind,
-  type WebhookConfigurationRef,
-  type WebhookConfigurationView,
-} from "./clients.js";
-export {
-  DEFAULT_SECRET_NAME,
-  DEFAULT_SERVICE,
-  DEFAULT_WEBHOOK_CONFIGURATIONS,
-  type ManagedCertificatesOptions,
-} from "./options.js";
-export {
-  type CertificatePlan,
-  type PlanContext,
-  planCertificates,
-  SECRET_KEYS,
-  usableMaterial,
-} from "./plan.js";
-
 /** A TlsSource backed by the Secret, which it creates, renews and shares with other replicas. */
 export class ManagedCertificates implements TlsSource {
   readonly #options: ResolvedCertificateOptions;
@@ -72,7 +45,7 @@ export class ManagedCertificates implements TlsSource {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(options: ManagedCertificatesOptions, clients: CertificateClients) {
+  constructor(options: Omit<ManagedCertificatesOptions, "clients">, clients: CertificateClients) {
     this.#options = resolveCertificateOptions(options);
     this.#webhooks = new CaBundleInjector(
       clients.webhooks,
@@ -238,8 +211,7 @@ export class ManagedCertificates implements TlsSource {
 export async function startManagedCertificates(
   options: ManagedCertificatesOptions,
 ): Promise<ManagedCertificates> {
-  const clients = options.clients ?? (await import("./kube.js")).inClusterCertificateClients();
-  const manager = new ManagedCertificates(options, clients);
+  const manager = new ManagedCertificates(options, options.clients);
   await manager.start();
   return manager;
 }

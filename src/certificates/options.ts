@@ -17,8 +17,8 @@ export const DEFAULT_WEBHOOK_CONFIGURATIONS: readonly WebhookConfigurationRef[] 
 export interface ManagedCertificatesOptions {
   /** Where Tollgate runs; the Secret and the Service live there. */
   namespace: string;
-  /** Defaults to the in-cluster client (service account token), loaded lazily. */
-  clients?: CertificateClients;
+  /** The Kubernetes calls; `tollgate serve` passes the in-cluster client (kube.ts). */
+  clients: CertificateClients;
   /** The Service the API server calls; default `tollgate`. */
   service?: string;
   /** Default `cluster.local`. */
@@ -62,7 +62,7 @@ export type ResolvedCertificateOptions = Required<
 const silent: CertificateLogger = { info() {}, warn() {}, error() {} };
 
 export function resolveCertificateOptions(
-  options: ManagedCertificatesOptions,
+  options: Omit<ManagedCertificatesOptions, "clients">,
 ): ResolvedCertificateOptions {
   const service = options.service ?? DEFAULT_SERVICE;
   const clusterDomain = options.clusterDomain ?? "cluster.local";

@@ -1,4 +1,4 @@
-import { type SecretClient, type StoredSecret, statusOf } from "./clients.js";
+import { KubeApiError, type SecretClient, type StoredSecret } from "./clients.js";
 import type { ResolvedCertificateOptions } from "./options.js";
 import { type CertificatePlan, DAY_MS, planCertificates } from "./plan.js";
 
@@ -103,7 +103,7 @@ export class CertificateSecret {
 
   /** Whether a failed write lost to another writer and is worth planning again. */
   #lostRace(error: unknown, attempt: number): boolean {
-    const status = statusOf(error);
+    const status = error instanceof KubeApiError ? error.status : undefined;
     // 409: another replica created or changed it first; 404: deleted meanwhile.
     if ((status !== 409 && status !== 404) || attempt >= MAX_WRITE_ATTEMPTS) return false;
     this.#options.logger.info(

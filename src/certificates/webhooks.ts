@@ -2,7 +2,7 @@ import {
   type CertificateLogger,
   describeError,
   type JsonPatchOperation,
-  statusOf,
+  KubeApiError,
   type WebhookConfigurationClient,
   type WebhookConfigurationRef,
   type WebhookConfigurationView,
@@ -121,7 +121,7 @@ export class CaBundleInjector {
         );
         return;
       } catch (error) {
-        const status = statusOf(error);
+        const status = error instanceof KubeApiError ? error.status : undefined;
         if (status !== undefined && RETRYABLE_PATCH.has(status) && attempt < MAX_PATCH_ATTEMPTS) {
           continue;
         }

@@ -1,66 +1,19 @@
-import { existsSync } from "node:fs";
-import { ApiException, KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { AuditError } from "../audit/errors.js";
+import { httpStatusOf, kubeStatusOf } from "./api-errors.js";
+import { KubeConfigError, loadKubeConfig } from "./kubeconfig.js";
 
 /**
- * The kubeconfig to audit with: `file` when given, else what kubectl would
- * use (KUBECONFIG, then ~/.kube/config), else the pod's service account when
- * running in a cluster. Fails with one line when none of them exists.
+ * The kubeconfig to audit with (see loadKubeConfig), failing as an audit
+ * usage error: the CLI prints its one line and exits with code 2.
  */
-export function loadKubeConfig(file?: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+export function auditKubeConfig(file?: string | undefined): KubeConfig {
   try {
-    if (file) {
-      if (!existsSync(file)) throw new AuditError("usage", `kubeconfig ${file}: no such file`);
-      kc.loadFromFile(file);
-    } else {
-      kc.loadFromDefault();
-    }
+    return loadKubeConfig(file);
   } catch (error) {
-    if (error instanceof AuditError) throw error;
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new AuditError("usage", `kubeconfig ${file ?? "(default)"}: cannot be used: ${message}`);
+    if (error instanceof KubeConfigError) throw new AuditError("usage", error.message);
+    throw error;
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) {
-    throw new AuditError(
-      "usage",
-      `kubeconfig ${file ?? "(default)"}: no current context with a cluster; set current-context or pass --kubeconfig`,
-    );
-  }
-  // loadFromDefault's last resort when it finds nothing at all.
-  if (!file && cluster.name === "cluster" && cluster.server === "http://localhost:8080") {
-    throw new AuditError(
-      "usage",
-      "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config or run in a pod",
-    );
-  }
-  return kc;
-}
-
-interface Status {
-  message?: string;
-  reason?: string;
-  details?: { kind?: string; name?: string };
-  metadata?: { continue?: string };
-}
-
-/** The Kubernetes Status in an ApiException body, when there is one. */
-export function statusOf(error: unknown): Status | undefined {
-  if (!(error instanceof ApiException)) return undefined;
-  const body: unknown = error.body;
-  if (body && typeof body === "object") return body as Status;
-  if (typeof body !== "string") return undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return parsed && typeof parsed === "object" ? (parsed as Status) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function httpStatusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
 }
 
 const NETWORK_CODES: Record<string, string> = {
@@ -110,7 +63,7 @@ export function toAuditError(error: unknown, attempt: Attempt): AuditError {
   const where = namespace ? ` in namespace "${namespace}"` : "";
   const status = httpStatusOf(error);
   if (status !== undefined) {
-    const said = statusOf(error)?.message;
+    const said = kubeStatusOf(error)?.message;
     if (status === 401) {
       return new AuditError(
         "unauthorized",

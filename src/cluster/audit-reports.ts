@@ -11,7 +11,8 @@ import {
   type ReportRef,
 } from "../audit/reports.js";
 import type { ClusterSource } from "../audit/types.js";
-import { httpStatusOf, statusOf, toAuditError, withRetry } from "./audit-connect.js";
+import { httpStatusOf, kubeStatusOf } from "./api-errors.js";
+import { toAuditError, withRetry } from "./audit-connect.js";
 import { KubeAuditSource } from "./audit-source.js";
 
 /**
@@ -32,7 +33,7 @@ export class KubeReportApi implements ReportApi {
 
   private fail(error: unknown, verb: string, ref: ReportRef): never {
     const status = httpStatusOf(error);
-    const said = statusOf(error);
+    const said = kubeStatusOf(error);
     // A missing CRD answers 404 with a plain "page not found", not a Status.
     if (status === 404 && said?.reason !== "NotFound") {
       throw new AuditError("not-found", this.format.crdHint);
@@ -74,7 +75,8 @@ export class KubeReportApi implements ReportApi {
       );
       return found as PolicyReportObject;
     } catch (error) {
-      if (httpStatusOf(error) === 404 && statusOf(error)?.reason === "NotFound") return undefined;
+      if (httpStatusOf(error) === 404 && kubeStatusOf(error)?.reason === "NotFound")
+        return undefined;
       this.fail(error, "get", ref);
     }
   }
@@ -132,7 +134,7 @@ export class KubeReportApi implements ReportApi {
           : this.api.deleteClusterCustomObject({ ...this.target(ref), name: ref.name }),
       );
     } catch (error) {
-      if (httpStatusOf(error) === 404 && statusOf(error)?.reason === "NotFound") return;
+      if (httpStatusOf(error) === 404 && kubeStatusOf(error)?.reason === "NotFound") return;
       this.fail(error, "delete", ref);
     }
   }

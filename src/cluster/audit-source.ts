@@ -11,7 +11,8 @@ import {
 import { KIND_INFO, type KindInfo, qualifiedResource } from "../audit/kinds.js";
 import type { ClusterSource, ListPage, ServerVersion } from "../audit/types.js";
 import type { KubeObject } from "../engine/index.js";
-import { httpStatusOf, statusOf, toAuditError, withRetry } from "./audit-connect.js";
+import { httpStatusOf, kubeStatusOf } from "./api-errors.js";
+import { toAuditError, withRetry } from "./audit-connect.js";
 
 interface ListParams {
   limit: number;
@@ -203,7 +204,8 @@ export class KubeAuditSource implements ClusterSource {
       } catch (error) {
         // An expired continue token: the server offers one that continues
         // without the snapshot guarantee, which beats starting over.
-        const fresh = httpStatusOf(error) === 410 ? statusOf(error)?.metadata?.continue : undefined;
+        const fresh =
+          httpStatusOf(error) === 410 ? kubeStatusOf(error)?.metadata?.continue : undefined;
         if (token && fresh) {
           token = fresh;
           continue;

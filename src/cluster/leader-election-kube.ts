@@ -1,18 +1,11 @@
 import {
-  ApiException,
   CoordinationV1Api,
   type KubeConfig,
   type V1Lease,
   V1MicroTime,
 } from "@kubernetes/client-node";
+import { httpStatusOf } from "./api-errors.js";
 import type { LeaseRecord, LeaseStore, StoredLease } from "./leader-election.js";
-
-/** The Lease the background audit's replicas elect their leader on. */
-export const AUDIT_LEASE_NAME = "tollgate-audit";
-
-function codeOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
-}
 
 function millis(value: Date | undefined): number {
   return value ? new Date(value).getTime() : 0;
@@ -54,7 +47,7 @@ export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string):
       try {
         lease = await api.readNamespacedLease({ name, namespace });
       } catch (error) {
-        if (codeOf(error) === 404) return undefined;
+        if (httpStatusOf(error) === 404) return undefined;
         throw error;
       }
       const spec = lease.spec ?? {};
@@ -74,7 +67,7 @@ export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string):
         await api.createNamespacedLease({ namespace, body: toLease(name, namespace, record) });
         return true;
       } catch (error) {
-        if (codeOf(error) === 409) return false;
+        if (httpStatusOf(error) === 409) return false;
         throw error;
       }
     },
@@ -87,7 +80,7 @@ export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string):
         });
         return true;
       } catch (error) {
-        if (codeOf(error) === 409) return false;
+        if (httpStatusOf(error) === 409) return false;
         throw error;
       }
     },

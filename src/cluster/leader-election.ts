@@ -56,6 +56,9 @@ export interface LeaderElectionOptions {
   onStoppedLeading: () => void;
 }
 
+/** The Lease the background audit's replicas elect their leader on. */
+export const AUDIT_LEASE_NAME = "tollgate-audit";
+
 export const DEFAULT_LEASE_DURATION_MS = 15_000;
 const DEFAULT_RENEW_DEADLINE_MS = 10_000;
 const DEFAULT_RETRY_PERIOD_MS = 2_000;

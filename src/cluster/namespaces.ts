@@ -1,16 +1,14 @@
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import {
-  ApiException,
   CoreV1Api,
-  KubeConfig,
+  type KubeConfig,
   Observable,
   type ObservableMiddleware,
   type RequestContext,
   type ResponseContext,
 } from "@kubernetes/client-node";
 import type { NamespaceDirectory, NamespaceLabels } from "../server/namespace-mode.js";
+import { httpStatusOf } from "./api-errors.js";
+import { clusterConfigured, KubeConfigError, loadKubeConfig } from "./kubeconfig.js";
 
 /** Fetches one namespace's labels; `undefined` when it does not exist. */
 export type LabelFetcher = (
@@ -118,20 +116,6 @@ export class CachedNamespaceDirectory implements NamespaceDirectory {
   }
 }
 
-const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-
-/**
- * Whether there is any cluster to ask: a KUBECONFIG, a ~/.kube/config, or a
- * service account token inside a pod. Without one the client would fall back
- * to http://localhost:8080, which is never what a webhook wants.
- */
-export function clusterConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.KUBECONFIG) return true;
-  if (env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) return true;
-  const home = env.HOME ?? homedir();
-  return Boolean(home) && existsSync(join(home, ".kube", "config"));
-}
-
 type RequestOptions = Parameters<CoreV1Api["readNamespace"]>[1];
 
 /** Passes the lookup's abort signal to the HTTP request, so a timeout really ends it. */
@@ -154,7 +138,7 @@ export function namespaceLabelFetcher(kubeConfig: KubeConfig): LabelFetcher {
       const namespace = await api.readNamespace({ name }, abortOptions(signal));
       return namespace.metadata?.labels ?? {};
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
+      if (httpStatusOf(error) === 404) return undefined;
       throw error;
     }
   };
@@ -175,8 +159,13 @@ export function clusterNamespaceDirectory(
   let kubeConfig = options.kubeConfig;
   if (!kubeConfig) {
     if (!clusterConfigured()) return undefined;
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    try {
+      kubeConfig = loadKubeConfig();
+    } catch (error) {
+      // A kubeconfig without a cluster is no cluster; an unreadable one is an error.
+      if (error instanceof KubeConfigError && error.problem !== "unusable") return undefined;
+      throw error;
+    }
   }
   if (!kubeConfig.getCurrentCluster()) return undefined;
   return new CachedNamespaceDirectory(namespaceLabelFetcher(kubeConfig), options);

@@ -12,6 +12,7 @@ import {
   secureOptionsOf,
 } from "../certificates/serving.js";
 import type { TlsSource } from "../certificates/source.js";
+import { loadClusterAdapters } from "../cluster/load.js";
 import type { DashboardState } from "../dashboard/state.js";
 import { type ExceptionFeed, LiveExceptions } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
@@ -141,10 +142,9 @@ async function namespaceDirectory(
 ): Promise<NamespaceDirectory | undefined> {
   if (choice === "none") return undefined;
   if (choice && choice !== "cluster") return choice;
-  // Loaded only when used: the Kubernetes client costs ~50 MB of memory.
-  const { clusterNamespaceDirectory } = await import("../cluster/namespaces.js");
+  const cluster = await loadClusterAdapters();
   let lookups = 0;
-  return clusterNamespaceDirectory({
+  return cluster.clusterNamespaceDirectory({
     onError: (namespace, error) => {
       // One line per failed lookup; the cache keeps the next requests from repeating it.
       lookups++;

@@ -13,8 +13,8 @@ import { describe, expect, it } from "vitest";
 import { AuditError } from "../../src/audit/errors.js";
 import { AUDIT_KINDS, auditRbacRules, KIND_INFO, type KindInfo } from "../../src/audit/kinds.js";
 import {
+  auditKubeConfig,
   isTransient,
-  loadKubeConfig,
   toAuditError,
   withRetry,
 } from "../../src/cluster/audit-connect.js";
@@ -96,16 +96,16 @@ describe("retries", () => {
   });
 });
 
-describe("loadKubeConfig", () => {
+describe("auditKubeConfig", () => {
   it("fails with one line for a missing or unusable file", () => {
-    expect(() => loadKubeConfig("/nonexistent/kubeconfig")).toThrow(
+    expect(() => auditKubeConfig("/nonexistent/kubeconfig")).toThrow(
       new AuditError("usage", "kubeconfig /nonexistent/kubeconfig: no such file"),
     );
     const dir = mkdtempSync(join(tmpdir(), "tollgate-kc-"));
     try {
       const empty = join(dir, "empty");
       writeFileSync(empty, "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
-      expect(() => loadKubeConfig(empty)).toThrow(/no current context with a cluster/);
+      expect(() => auditKubeConfig(empty)).toThrow(/no current context with a cluster/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,19 +2,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { type CertificateLogger, KubeApiError } from "../../src/certificates/clients.js";
 import {
-  type CertificateLogger,
-  DEFAULT_WEBHOOK_CONFIGURATIONS,
   inClusterNamespace,
-  KubeApiError,
   ManagedCertificates,
-  type ManagedCertificatesOptions,
-  planCertificates,
-  SECRET_KEYS,
   startManagedCertificates,
-  usableMaterial,
 } from "../../src/certificates/managed.js";
+import {
+  DEFAULT_WEBHOOK_CONFIGURATIONS,
+  type ManagedCertificatesOptions,
+} from "../../src/certificates/options.js";
 import { isIssuedBy, parseBundle, parseCertificate } from "../../src/certificates/pki.js";
+import { planCertificates, SECRET_KEYS, usableMaterial } from "../../src/certificates/plan.js";
 import type { TlsMaterial } from "../../src/certificates/source.js";
 import { FakeSecrets, FakeWebhooks } from "../cluster/fake-kube.js";
 

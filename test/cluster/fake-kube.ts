@@ -10,7 +10,7 @@ import {
   type WebhookConfigurationClient,
   type WebhookConfigurationRef,
   type WebhookConfigurationView,
-} from "../../src/certificates/managed.js";
+} from "../../src/certificates/clients.js";
 
 /** Lets other calls run in between, as network round trips would. */
 const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -5,7 +5,7 @@ import {
   DEFAULT_SECRET_NAME,
   DEFAULT_SERVICE,
   DEFAULT_WEBHOOK_CONFIGURATIONS,
-} from "../../src/certificates/managed.js";
+} from "../../src/certificates/options.js";
 import type { Container, KubeObject, PodSpec } from "../../src/engine/index.js";
 import {
   find,

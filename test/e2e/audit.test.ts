@@ -38,7 +38,7 @@ import type { AuditFinding } from "../../src/audit/types.js";
 import { register, runAuditCommand } from "../../src/cli/commands/audit.js";
 import { loadPolicies } from "../../src/cli/policies.js";
 import { runCli } from "../../src/cli/program.js";
-import { loadKubeConfig } from "../../src/cluster/audit-connect.js";
+import { auditKubeConfig } from "../../src/cluster/audit-connect.js";
 import { KubeReportApi, kubeAuditAdapters } from "../../src/cluster/audit-reports.js";
 import { KubeAuditSource } from "../../src/cluster/audit-source.js";
 import { CHECKS } from "../support/checks.js";
@@ -105,7 +105,7 @@ describe("tollgate audit against a real API server", () => {
   }
 
   beforeAll(async () => {
-    kc = loadKubeConfig(KUBECONFIG);
+    kc = auditKubeConfig(KUBECONFIG);
     const server = new URL(kc.getCurrentCluster()?.server ?? "");
     // Never audit (or seed) anything but the local throwaway control plane.
     expect(["127.0.0.1", "localhost", "[::1]"]).toContain(server.hostname);

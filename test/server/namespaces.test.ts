@@ -2,9 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterConfigured } from "../../src/cluster/kubeconfig.js";
 import {
   CachedNamespaceDirectory,
-  clusterConfigured,
   clusterNamespaceDirectory,
   namespaceLabelFetcher,
 } from "../../src/cluster/namespaces.js";

@@ -18,6 +18,7 @@ import {
   type WriteSummary,
   writeReports,
 } from "../../audit/index.js";
+import { loadClusterAdapters } from "../../cluster/load.js";
 import type { ResolvedPolicySet } from "../../policyset/index.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
@@ -81,11 +82,9 @@ function progressBar(stream: NodeJS.WritableStream) {
   };
 }
 
-/** client-node is large: load it only when an audit actually connects. */
 async function connectWithKubeconfig(file: string | undefined, reportApi: ReportApiName) {
-  const { loadKubeConfig } = await import("../../cluster/audit-connect.js");
-  const { kubeAuditAdapters } = await import("../../cluster/audit-reports.js");
-  return kubeAuditAdapters(loadKubeConfig(file), REPORT_FORMATS[reportApi]);
+  const cluster = await loadClusterAdapters();
+  return cluster.kubeAuditAdapters(cluster.auditKubeConfig(file), REPORT_FORMATS[reportApi]);
 }
 
 /**

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { relative } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LevelWithSilent, Logger } from "pino";
-import { parseInterval } from "../../audit/background.js";
+import { parseInterval, startBackgroundAudit } from "../../audit/background.js";
 import {
   DEFAULT_REPORT_API,
   REPORT_APIS,
@@ -11,7 +11,11 @@ import {
   type ReportApiName,
 } from "../../audit/reports.js";
 import { TlsMaterialError } from "../../certificates/files.js";
+import { inClusterNamespace, startManagedCertificates } from "../../certificates/managed.js";
 import type { TlsSource } from "../../certificates/source.js";
+import { AUDIT_LEASE_NAME, whileLeading } from "../../cluster/leader-election.js";
+import { loadClusterAdapters } from "../../cluster/load.js";
+import { feedDashboard } from "../../dashboard/background.js";
 import { DashboardState } from "../../dashboard/state.js";
 import type { ExceptionFeed } from "../../exceptions/index.js";
 import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from "../../server/app.js";
@@ -129,9 +133,6 @@ function explainStartupError(error: unknown, flags: ServeFlags): never {
 }
 
 async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<TlsSource> {
-  const { inClusterNamespace, startManagedCertificates } = await import(
-    "../../certificates/managed.js"
-  );
   const namespace = flags.namespace ?? inClusterNamespace();
   if (!namespace) {
     throw new UsageError(
@@ -139,10 +140,12 @@ async function managedCertificates(flags: ServeFlags, logger: Logger): Promise<T
     );
   }
   try {
+    const cluster = await loadClusterAdapters();
     return await startManagedCertificates({
       namespace,
       service: flags.service,
       extraHosts: flags.certHost,
+      clients: cluster.inClusterCertificateClients(),
       logger,
     });
   } catch (error) {
@@ -160,25 +163,9 @@ async function backgroundAudit(
   dashboard: DashboardState,
   namespace: string | undefined,
 ): Promise<Companion> {
-  const [
-    { startBackgroundAudit },
-    { kubeAuditAdapters },
-    { loadKubeConfig },
-    { feedDashboard },
-    { inClusterNamespace },
-    { whileLeading },
-    { AUDIT_LEASE_NAME, kubeLeaseStore },
-  ] = await Promise.all([
-    import("../../audit/background.js"),
-    import("../../cluster/audit-reports.js"),
-    import("../../cluster/audit-connect.js"),
-    import("../../dashboard/background.js"),
-    import("../../certificates/managed.js"),
-    import("../../cluster/leader-election.js"),
-    import("../../cluster/leader-election-kube.js"),
-  ]);
-  const kc = loadKubeConfig();
-  const adapters = kubeAuditAdapters(kc, REPORT_FORMATS[reportApi]);
+  const cluster = await loadClusterAdapters();
+  const kc = cluster.auditKubeConfig();
+  const adapters = cluster.kubeAuditAdapters(kc, REPORT_FORMATS[reportApi]);
   const feed = feedDashboard(dashboard);
   const leaseNamespace = namespace ?? inClusterNamespace();
   return ({ policies, registry, logger }) => {
@@ -203,7 +190,7 @@ async function backgroundAudit(
     // Of several replicas, only the holder of the Lease audits and writes
     // PolicyReports; a new holder audits at once rather than an interval later.
     return whileLeading(() => start(LEADER_FIRST_RUN_DELAY_MS), {
-      store: kubeLeaseStore(kc, leaseNamespace, AUDIT_LEASE_NAME),
+      store: cluster.kubeLeaseStore(kc, leaseNamespace, AUDIT_LEASE_NAME),
       identity: hostname(),
       logger,
     });
@@ -215,12 +202,9 @@ const LEADER_FIRST_RUN_DELAY_MS = 2_000;
 
 /** The cluster's PolicyExceptions, listed and watched (docs/exceptions.md). */
 async function exceptionFeed(): Promise<ExceptionFeed> {
-  const [{ clusterExceptionFeed }, { loadKubeConfig }] = await Promise.all([
-    import("../../cluster/exceptions.js"),
-    import("../../cluster/audit-connect.js"),
-  ]);
+  const cluster = await loadClusterAdapters();
   try {
-    return clusterExceptionFeed(loadKubeConfig());
+    return cluster.clusterExceptionFeed(cluster.loadKubeConfig());
   } catch (error) {
     throw new InputError("--watch-exceptions", (error as Error).message);
   }
