@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import { YAML_OPTIONS } from "./read.js";
+import { YAML_OPTIONS } from "./scalars.js";
 
 /**
  * `spec.containers[0].image` or `metadata.labels["app.kubernetes.io/name"]`

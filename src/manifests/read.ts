@@ -1,15 +1,9 @@
-import {
-  type Document,
-  type DocumentOptions,
-  type ParseOptions,
-  parseAllDocuments,
-  type SchemaOptions,
-} from "yaml";
+import { type Document, parseAllDocuments } from "yaml";
 import { describeValue, isRecord, type KubeObject } from "../engine/index.js";
 import { kubeValue, YamlValueError } from "./convert.js";
 import { fastValue } from "./fast.js";
 import { documentLocator, fieldPathSegments } from "./locate.js";
-import { KUBE_TAGS } from "./scalars.js";
+import { YAML_OPTIONS } from "./scalars.js";
 import { type DocumentText, type Piece, splitText } from "./split.js";
 
 /** One object found in a manifest file, with where it came from. */
@@ -49,19 +43,6 @@ export interface ParsedManifests {
   objects: ManifestObject[];
   problems: ManifestProblem[];
 }
-
-/**
- * How every manifest is parsed: YAML 1.1 scalars as kubectl reads them, no
- * merge or duplicate-key handling by the library (kubeValue does both the
- * way kubectl does).
- */
-export const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
-  schema: "failsafe",
-  customTags: (tags) => [...tags, ...KUBE_TAGS],
-  uniqueKeys: false,
-  merge: false,
-  strict: false,
-};
 
 /** Parses one document's text; a text with a second YAML document (after `...`) keeps both. */
 export function parseYaml(text: string): Document.Parsed[] {

@@ -1,4 +1,4 @@
-import type { Scalar, ScalarTag } from "yaml";
+import type { DocumentOptions, ParseOptions, Scalar, ScalarTag, SchemaOptions } from "yaml";
 
 /*
  * Plain scalars read the way kubectl reads them. kubectl converts YAML to
@@ -190,3 +190,16 @@ export const KUBE_TAGS: ScalarTag[] = [
     stringify: keepSource(numberText),
   },
 ];
+
+/**
+ * How every manifest is parsed: YAML 1.1 scalars as kubectl reads them, no
+ * merge or duplicate-key handling by the library (kubeValue does both the
+ * way kubectl does).
+ */
+export const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  schema: "failsafe",
+  customTags: (tags) => [...tags, ...KUBE_TAGS],
+  uniqueKeys: false,
+  merge: false,
+  strict: false,
+};

@@ -62,7 +62,7 @@ describe("manifests are read with YAML 1.1 rules, as kubectl reads them", () => 
 
   it("fix quotes a new string that kubectl would read as a boolean or number", async () => {
     const { Document } = await import("yaml");
-    const { YAML_OPTIONS } = await import("../../src/manifests/read.js");
+    const { YAML_OPTIONS } = await import("../../src/manifests/scalars.js");
     const doc = new Document(
       { a: "on", b: "0o17", c: "1_000", d: "500m", e: 5, f: false },
       YAML_OPTIONS,
