@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding, scalarText } from "../../src/engine/index.js";
 
 export default definePolicy({
   id: "host-ports",
@@ -20,7 +20,7 @@ export default definePolicy({
         if (hostPort === undefined || hostPort === null || hostPort === 0) return;
         if (allowed.has(hostPort)) return;
         findings.push({
-          message: `binds host port ${hostPort} on the node's address; remove hostPort and expose the container through a Service`,
+          message: `binds host port ${scalarText(hostPort)} on the node's address; remove hostPort and expose the container through a Service`,
           path: [...c.path, "ports", index, "hostPort"],
           container: c,
         });

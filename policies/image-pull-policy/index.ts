@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { containersOf, definePolicy, type Finding } from "../../src/engine/index.js";
+import { containersOf, definePolicy, type Finding, scalarText } from "../../src/engine/index.js";
 
 const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
 
@@ -21,7 +21,8 @@ export default definePolicy({
         });
       } else if (!(allowed as readonly string[]).includes(value)) {
         findings.push({
-          message: `sets imagePullPolicy to "${value}"; use ${choices}`,
+          // A client may send any JSON here, even an object whose toString is not a function.
+          message: `sets imagePullPolicy to ${typeof value === "string" ? `"${value}"` : scalarText(value)}; use ${choices}`,
           path,
           container: c,
         });

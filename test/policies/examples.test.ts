@@ -2,6 +2,7 @@
 // folder with examples is enough for it to be covered here.
 import jsonpatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../../src/engine/index.js";
 import { exampleObjects, onlyPolicies, run, shippedPolicies } from "../support/policies.js";
 
 const EXPECT_PATH = "tollgate.test/expect-path";
@@ -22,6 +23,31 @@ function withoutTestAnnotations<T extends { metadata?: { annotations?: Record<st
   return copy;
 }
 
+/**
+ * Copies of `object`, each with one of its scalar fields (string, number,
+ * boolean, null) replaced by `odd`, keyed by that field's path.
+ */
+function withEachScalar(object: KubeObject, odd: unknown): [string, KubeObject][] {
+  const paths: (string | number)[][] = [];
+  const walk = (value: unknown, path: (string | number)[]) => {
+    if (value !== null && typeof value === "object") {
+      for (const [key, child] of Object.entries(value)) {
+        walk(child, [...path, Array.isArray(value) ? Number(key) : key]);
+      }
+    } else {
+      paths.push(path);
+    }
+  };
+  walk(object, []);
+  return paths.map((path) => {
+    const copy = structuredClone(object) as unknown as Record<string | number, unknown>;
+    let parent = copy;
+    for (const key of path.slice(0, -1)) parent = parent[key] as typeof parent;
+    parent[path.at(-1) as string | number] = odd;
+    return [path.join("."), copy as unknown as KubeObject];
+  });
+}
+
 describe.each(shippedPolicies().map((p) => [p.declaration.id, p.declaration.type] as const))(
   "policy %s (%s)",
   (id, type) => {
@@ -32,6 +58,24 @@ describe.each(shippedPolicies().map((p) => [p.declaration.id, p.declaration.type
     it("ships pass and fail examples", () => {
       expect(pass.length).toBeGreaterThan(0);
       expect(fail.length).toBeGreaterThan(0);
+    });
+
+    // Found by npm run fuzz (seeds 20261205, 20261206): a field the API types
+    // call a string, sent as an object whose toString key is not a function,
+    // threw in a message template and the webhook answered 500. The API
+    // server's own validation runs after webhooks, so any field can be anything.
+    it("judges every example with any one field replaced by an object with a toString key", () => {
+      const thrown: string[] = [];
+      for (const object of [...pass, ...fail]) {
+        for (const [path, odd] of withEachScalar(object, { toString: "x" })) {
+          try {
+            run(set, odd);
+          } catch (error) {
+            thrown.push(`${label(object)} ${path}: ${(error as Error).message}`);
+          }
+        }
+      }
+      expect(thrown).toEqual([]);
     });
 
     if (type === "validate") {
