@@ -59,7 +59,20 @@ interface Reply {
   body: string;
 }
 
+/**
+ * A connection error with what tells whose doing it was: its code, whether
+ * the request went out on a kept-alive connection, how long after sending.
+ */
+function networkReply(error: NodeJS.ErrnoException, reused: boolean, sentAt: number): Reply {
+  const ms = performance.now() - sentAt;
+  return {
+    status: "network",
+    body: `${error.message} (${error.code ?? "no code"}, ${reused ? "kept-alive" : "new"} connection, ${ms.toFixed(0)} ms after sending, at ${new Date().toISOString()})`,
+  };
+}
+
 function send(agent: Agent, base: URL, m: Mutant): Promise<Reply> {
+  const sentAt = performance.now();
   return new Promise((resolve) => {
     const headers: Record<string, string | number> = { "content-length": m.body.length };
     if (m.contentType !== undefined) headers["content-type"] = m.contentType;
@@ -74,11 +87,11 @@ function send(agent: Agent, base: URL, m: Mutant): Promise<Reply> {
             body: Buffer.concat(chunks).toString("utf8"),
           }),
         );
-        response.on("error", (error) => resolve({ status: "network", body: error.message }));
+        response.on("error", (error) => resolve(networkReply(error, req.reusedSocket, sentAt)));
       },
     );
     req.setTimeout(60_000, () => req.destroy(new Error("no answer in 60 s")));
-    req.on("error", (error) => resolve({ status: "network", body: error.message }));
+    req.on("error", (error) => resolve(networkReply(error, req.reusedSocket, sentAt)));
     req.end(m.body);
   });
 }

@@ -6,11 +6,32 @@
 // crashed, answered 5xx, dropped a connection, left a well-formed request
 // without a valid AdmissionReview, or the time bound cut the run short.
 import { randomInt } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_BODY_LIMIT } from "../../src/server/app.js";
 import { stopChildrenOnExit } from "../bench/lib/processes.js";
 import { startTollgate } from "../bench/lib/tollgate-child.js";
 import { campaignHolds, formatFigures, runCampaign } from "./campaign.js";
+import type { ServerCloses } from "./server-closes.js";
+
+const SERVER_CLOSES = fileURLToPath(new URL("server-closes.ts", import.meta.url));
+
+/** The connections the server ended itself, by cause, and its longest stall. */
+function formatCloses(c: ServerCloses): string {
+  const causes = Object.entries(c.causes)
+    .map(([cause, n]) => `${cause} ${n}`)
+    .join(", ");
+  const lines = [
+    `  server side: ${c.accepted} connections accepted; ended by the server: ${causes || "none"}; event-loop delay mean ${c.eventLoopDelay.meanMs.toFixed(0)} ms, p99 ${c.eventLoopDelay.p99Ms.toFixed(0)} ms, max ${c.eventLoopDelay.maxMs.toFixed(0)} ms`,
+  ];
+  for (const e of c.events.slice(0, 40)) {
+    lines.push(`    ${new Date(e.at).toISOString()} ${e.cause}`);
+  }
+  return lines.join("\n");
+}
 
 function whole(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -35,7 +56,13 @@ async function main(): Promise<number> {
     `fuzz: seed ${seed}, ${count} AdmissionReviews, at most ${maxSeconds} s (replay: npm run fuzz -- --seed ${seed} --count ${count})\n`,
   );
   stopChildrenOnExit();
-  const server = await startTollgate([]);
+  const closesDir = mkdtempSync(join(tmpdir(), "tollgate-fuzz-"));
+  const closesFile = join(closesDir, "closes.json");
+  const server = await startTollgate(
+    [],
+    { TOLLGATE_FUZZ_CLOSES: closesFile },
+    { nodeArgs: ["--import", SERVER_CLOSES] },
+  );
   try {
     const figures = await runCampaign({
       url: server.url,
@@ -56,11 +83,14 @@ async function main(): Promise<number> {
       `  server: ${exit === undefined ? "still running" : `EXITED (${exit})`}, ${errors.length} error log lines\n`,
     );
     for (const line of errors.slice(0, 5)) process.stdout.write(`    ${line.slice(0, 400)}\n`);
+    await new Promise((done) => setTimeout(done, 1_500));
+    process.stdout.write(`${formatCloses(JSON.parse(readFileSync(closesFile, "utf8")))}\n`);
     const holds = campaignHolds(figures, count) && exit === undefined && errors.length === 0;
     process.stdout.write(holds ? "fuzz: holds\n" : "fuzz: FAILED\n");
     return holds ? 0 : 1;
   } finally {
     await server.stop();
+    rmSync(closesDir, { recursive: true, force: true });
   }
 }
 
