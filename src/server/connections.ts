@@ -60,35 +60,64 @@ function hasBody(request: IncomingMessage): boolean {
   );
 }
 
+/** How many of the oldest unused connections are searched for one that never sent a byte. */
+const SILENT_SEARCH = 256;
+
 /**
  * Caps the server's open connections at `max`. At the cap a new connection
- * is still accepted and an older one goes, in this order: the oldest that
- * has not yet sent a request (a flood of idle or slow clients), the oldest
- * still receiving a request's body (a body sent a byte at a time; the API
- * server sends its bodies in milliseconds), then the one idle the longest
- * between requests; only when every connection is answering a request right
- * now is the new one refused. So a flood cannot lock out the API server,
- * whose connections send a whole request as soon as they open.
+ * is still accepted and an older one goes, in this order: one that has not
+ * yet sent a request (a flood of idle or slow clients), the oldest still
+ * receiving a request's body (a body sent a byte at a time; the API server
+ * sends its bodies in milliseconds), then the one idle the longest between
+ * requests; only when every connection is answering a request right now is
+ * the new one refused. So a flood cannot lock out the API server, whose
+ * connections send a whole request as soon as they open.
+ *
+ * Among those without a request, the one to go is the oldest that has sent
+ * no byte at all (not even a TLS ClientHello), else the oldest whose TLS
+ * handshake is done, else the oldest still in its handshake. A new client
+ * still shaking hands is what a real one looks like for its first
+ * milliseconds; under a flood of thousands of connections a second, going
+ * strictly by age closed such a client before its request arrived.
  */
 export function guardConnections(
   server: Server,
   max: number,
   onShed: (reason: ShedReason) => void = () => {},
 ): ConnectionGuard {
-  // Sets keep insertion order: the first entry is the oldest.
+  // Sets keep insertion order: the first entry is the oldest. `unused` holds
+  // connections still in their TLS handshake (or, without TLS, before their
+  // first request), `secured` those past it with no request yet.
   const unused = new Set<Socket>();
+  const secured = new Set<Socket>();
   const receiving = new Set<Socket>();
   const idle = new Set<Socket>();
   const busy = new Set<Socket>();
-  const open = () => unused.size + receiving.size + idle.size + busy.size;
+  const open = () => unused.size + secured.size + receiving.size + idle.size + busy.size;
 
-  const evict = (from: Set<Socket>, reason: ShedReason): boolean => {
-    const [victim] = from;
+  /** Closes `victim` (by default the oldest in `from`); false when there is none. */
+  const evict = (from: Set<Socket>, reason: ShedReason, victim?: Socket): boolean => {
+    const [oldest] = from;
+    victim ??= oldest;
     if (!victim) return false;
     from.delete(victim);
     victim.destroy();
     onShed(reason);
     return true;
+  };
+  /** The oldest unused connection that has sent nothing, among the first SILENT_SEARCH. */
+  const silent = (): Socket | undefined => {
+    let searched = 0;
+    for (const socket of unused) {
+      if (socket.bytesRead === 0) return socket;
+      if (++searched >= SILENT_SEARCH) return undefined;
+    }
+    return undefined;
+  };
+  const evictUnused = () => {
+    const quiet = silent();
+    if (quiet) return evict(unused, "evicted-unused", quiet);
+    return evict(secured, "evicted-unused") || evict(unused, "evicted-unused");
   };
 
   // Prepended: a connection to shed goes before TLS wraps it, and a request is
@@ -96,7 +125,7 @@ export function guardConnections(
   server.prependListener("connection", (socket: Socket) => {
     if (
       open() >= max &&
-      !evict(unused, "evicted-unused") &&
+      !evictUnused() &&
       !evict(receiving, "evicted-receiving") &&
       !evict(idle, "evicted-idle")
     ) {
@@ -107,16 +136,24 @@ export function guardConnections(
     unused.add(socket);
     socket.once("close", () => {
       unused.delete(socket);
+      secured.delete(socket);
       receiving.delete(socket);
       idle.delete(socket);
       busy.delete(socket);
     });
   });
 
+  // Only a TLS server emits it; the TLS socket wraps the TCP one.
+  server.on("secureConnection", (tls: Socket) => {
+    const socket = tcpSocketOf(tls);
+    if (unused.delete(socket)) secured.add(socket);
+  });
+
   server.prependListener("request", (request: IncomingMessage, response: ServerResponse) => {
     const socket = tcpSocketOf(request.socket);
     if (socket.destroyed) return;
     unused.delete(socket);
+    secured.delete(socket);
     idle.delete(socket);
     if (hasBody(request)) {
       receiving.add(socket);

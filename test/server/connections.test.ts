@@ -42,14 +42,14 @@ async function capped(max: number) {
     });
   });
   servers.push(server);
-  let accepted = 0;
-  server.on("connection", () => {
-    accepted++;
+  const accepted: Socket[] = [];
+  server.on("connection", (socket: Socket) => {
+    accepted.push(socket);
   });
   guardConnections(server, max, (reason) => shed.push(reason));
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", () => done()));
   const port = (server.address() as { port: number }).port;
-  return { port, shed, started, bodiesRead, accepted: () => accepted };
+  return { port, shed, started, bodiesRead, accepted: () => accepted.length, onServer: accepted };
 }
 
 /** A connected socket that collects what the server sends and notes its close. */
@@ -114,6 +114,22 @@ describe("connection cap: who goes first", () => {
     await Promise.race([idle.closed, held.closed]);
     expect(shed).toEqual(["evicted-idle"]);
     expect(held.socket.destroyed).toBe(false);
+  });
+
+  it("among those without a request, one that has sent no byte goes before an older one that has", async () => {
+    const { port, shed, accepted, onServer } = await capped(2);
+    // Older, and has begun: what a client still in its TLS handshake looks like.
+    const begun = await open(port);
+    begun.socket.write("POST /a HTTP/1.1\r\nHo");
+    const silent = await open(port);
+    await until(() => accepted() === 2, "both accepted");
+    await until(() => (onServer[0]?.bytesRead ?? 0) > 0, "the first bytes read by the server");
+
+    await open(port);
+    await Promise.race([silent.closed, begun.closed]);
+    expect(shed).toEqual(["evicted-unused"]);
+    expect(silent.socket.readyState).not.toBe("open");
+    expect(begun.socket.destroyed).toBe(false);
   });
 
   it("a connection that has sent nothing goes before one receiving a body", async () => {
