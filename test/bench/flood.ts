@@ -1,11 +1,13 @@
-// npm run flood [-- --connections 10000] [--seconds 60]
+// npm run flood [-- --connections 10000] [--seconds 60] [--max-connections N] [--node-options "..."]
 //
 // Floods one Tollgate replica on loopback with idle and slow connections
 // (test/bench/flood/attackers.ts) while a second client keeps sending
 // well-formed admissions (test/bench/flood/admissions.ts), and samples the
-// server's memory. The replica runs as deploy/ runs it: the Deployment's
-// NODE_OPTIONS and, since no cgroup limits it here, the connection cap its
-// memory limit gives (--max-connections, as computed in a 256 MiB pod).
+// server's memory. The replica runs as deploy/ runs it: compiled (dist/,
+// built first) under plain node with the Kubernetes client loaded, the
+// Deployment's NODE_OPTIONS and, since no cgroup limits it here, the
+// connection cap its memory limit gives (--max-connections, as computed in a
+// 256 MiB pod). --max-connections and --node-options try other settings.
 // Prints the figures; exits 1 when a bound is broken: peak RSS at or over the
 // memory limit, an admission that failed, a connection that outlived its
 // timeouts, or a server that exited.
@@ -15,12 +17,13 @@
 // bounded: it starts at connect(), before the kernel lets the server accept,
 // and under a flood the accept queue is full and SYNs wait seconds to be sent
 // again (flood/kernel.ts counts those).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import ts from "typescript";
 import { parse } from "yaml";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "../../src/server/app.js";
 import {
@@ -39,12 +42,16 @@ import {
   listenCounters,
 } from "./flood/kernel.js";
 import type { ServerFigures, Stage } from "./flood/lifetimes.js";
+import type { MemoryFigures, MemoryUse } from "./flood/memory.js";
 import { memoryOf, run, stopChildrenOnExit } from "./lib/processes.js";
 import { startTollgate } from "./lib/tollgate-child.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ATTACKERS = fileURLToPath(new URL("flood/attackers.ts", import.meta.url));
-const LIFETIMES = fileURLToPath(new URL("flood/lifetimes.ts", import.meta.url));
+/** Loaded into the server: its own account of connection lifetimes and of its memory. */
+const SERVER_HOOKS = ["lifetimes", "memory"].map((name) =>
+  fileURLToPath(new URL(`flood/${name}.ts`, import.meta.url)),
+);
 /** Time around the flood with admissions only: the baseline before, the recovery after. */
 const QUIET_MS = 5_000;
 /**
@@ -114,6 +121,36 @@ function scrape(url: string): Promise<string> {
   });
 }
 
+/**
+ * A hook for the compiled server, which runs without tsx: the TypeScript file
+ * (node built-ins only) as a JavaScript module in `dir`.
+ */
+function compileHook(file: string, dir: string): string {
+  const { outputText } = ts.transpileModule(readFileSync(file, "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const out = join(dir, `${file.split("/").at(-1)?.replace(/\.ts$/, "")}.mjs`);
+  writeFileSync(out, outputText);
+  return out;
+}
+
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+
+/** RSS split into the V8 heap, Node's external memory and the rest. */
+function memorySplit(p: MemoryUse): string {
+  const native = p.rss - p.heapTotal - p.external;
+  return `RSS ${mib(p.rss)} = V8 heap ${mib(p.heapTotal)} (${mib(p.heapUsed)} live or not yet collected) + external ${mib(p.external)} (array buffers ${mib(p.arrayBuffers)}) + outside both ${mib(native)} (OpenSSL, malloc, code, stacks)`;
+}
+
+/** Where the server's memory was before the flood and at its highest RSS sample, and its collections. */
+function memoryLines(before: MemoryUse, m: MemoryFigures): string[] {
+  return [
+    `server memory (process.memoryUsage every 100 ms) before the flood: ${memorySplit(before)}`,
+    `  at its highest sample: ${memorySplit(m.atPeak)}`,
+    `  highest of each: heap ${mib(m.highest.heapTotal)} (used ${mib(m.highest.heapUsed)}), external ${mib(m.highest.external)}; V8 heap limit ${mib(m.heapLimit)}; collections: ${m.gc.minor} minor, ${m.gc.major} major, longest pause ${m.gc.longestPauseMs.toFixed(0)} ms`,
+  ];
+}
+
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
@@ -137,7 +174,13 @@ function admissionLine(label: string, samples: readonly AdmissionSample[]): stri
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { connections: { type: "string" }, seconds: { type: "string" } },
+    options: {
+      connections: { type: "string" },
+      seconds: { type: "string" },
+      // To try other settings than deploy/base's (docs/server.md#flooding).
+      "max-connections": { type: "string" },
+      "node-options": { type: "string" },
+    },
   });
   const connections = Number(values.connections ?? 10_000);
   const seconds = Number(values.seconds ?? 60);
@@ -156,19 +199,36 @@ async function main(): Promise<number> {
     );
   }
   const pod = podSettings();
-  const max = maxConnectionsFor(pod.limitBytes);
+  if (values["node-options"] !== undefined) pod.nodeOptions = values["node-options"];
+  const max = Number(values["max-connections"] ?? maxConnectionsFor(pod.limitBytes));
   const flags = ["--max-connections", String(max), "--metrics-port", "0"];
   process.stdout.write(
     `flood: tollgate serve ${flags.join(" ")} with NODE_OPTIONS=${pod.nodeOptions} (deploy/base: memory limit ${pod.limitBytes / MiB} MiB)\n` +
       `flood: ${connections} idle and slow connections for ${seconds} s, admissions before, during and after\n`,
   );
   stopChildrenOnExit();
+  // The server as the image runs it: compiled, plain node.
+  await run("npm", ["run", "-s", "build"], { cwd: ROOT, timeoutMs: 600_000 });
   const dir = mkdtempSync(join(tmpdir(), "tollgate-flood-"));
   const lifetimesFile = join(dir, "lifetimes.json");
+  const memoryFile = join(dir, "memory.json");
   const server = await startTollgate(
     flags,
-    { NODE_OPTIONS: pod.nodeOptions, TOLLGATE_FLOOD_LIFETIMES: lifetimesFile },
-    ["--import", LIFETIMES],
+    {
+      NODE_OPTIONS: pod.nodeOptions,
+      TOLLGATE_FLOOD_LIFETIMES: lifetimesFile,
+      TOLLGATE_FLOOD_MEMORY: memoryFile,
+    },
+    {
+      built: true,
+      nodeArgs: [
+        // deploy/base serves with --manage-certs, which loads the Kubernetes
+        // client (tens of MiB); --no-cluster here would not.
+        "--import",
+        "@kubernetes/client-node",
+        ...SERVER_HOOKS.flatMap((hook) => ["--import", compileHook(hook, dir)]),
+      ],
+    },
   );
   const port = Number(new URL(server.url).port);
   const rssSeries: number[] = [];
@@ -183,6 +243,7 @@ async function main(): Promise<number> {
   try {
     const admissions = startAdmissions(server.url, server.ca);
     await new Promise((done) => setTimeout(done, QUIET_MS));
+    const memoryBefore = (JSON.parse(readFileSync(memoryFile, "utf8")) as MemoryFigures).latest;
     const floodStarted = performance.now();
     const kernelBefore = listenCounters();
     const { stdout } = await run(
@@ -199,6 +260,7 @@ async function main(): Promise<number> {
     const attack = JSON.parse(stdout.trim()) as AttackFigures;
     // Written every second by the server: QUIET_MS later it covers the whole flood.
     const onServer = JSON.parse(readFileSync(lifetimesFile, "utf8")) as ServerFigures;
+    const memoryUse = JSON.parse(readFileSync(memoryFile, "utf8")) as MemoryFigures;
     const metrics = server.metricsUrl ? await scrape(server.metricsUrl) : "";
     const memory = memoryOf(server.pid);
     const alive =
@@ -250,6 +312,7 @@ async function main(): Promise<number> {
     lines.push(
       "",
       `server memory: RSS ${(rssSeries[0] ?? 0).toFixed(0)} MiB at start, ${Math.max(...rssSeries).toFixed(0)} MiB highest sample, peak (VmHWM) ${peak.toFixed(0)} MiB of the ${limitMb} MiB limit`,
+      ...memoryLines(memoryBefore, memoryUse),
       "",
       "admissions (POST /validate, each answer checked for its uid)",
     );
