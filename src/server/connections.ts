@@ -10,23 +10,31 @@ export const IDLE_TIMEOUT_MS = 10_000;
 export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
- * Memory one open TLS connection may cost, with margin: an idle one measured
- * ~33 KiB of RSS (issue 14); handshakes and partly read requests cost more.
+ * What one connection slot costs while a flood keeps the cap full (npm run
+ * flood, docs/server.md#flooding): RSS grew by 111 KiB per slot at the cap of
+ * 1,024 and 88 KiB at 512, most of it outside the V8 heap (OpenSSL and
+ * Node's TLS buffers of connections past their handshake). A connection
+ * left alone costs less, ~33 KiB, but the flood's are the ones that count.
  */
-export const CONNECTION_BUDGET_BYTES = 64 * 1024;
-/** What the process needs without any connection: V8, policies, TLS, metrics. */
-export const BASELINE_BYTES = 128 * 1024 * 1024;
+export const CONNECTION_BUDGET_BYTES = 112 * 1024;
+/**
+ * An idle replica as deploy/base runs it (the Kubernetes client loaded,
+ * NODE_OPTIONS of the Deployment): 139 to 149 MiB of RSS measured.
+ */
+export const BASELINE_BYTES = 150 * 1024 * 1024;
+/** Kept free of connections: request bodies being read, garbage not yet collected. */
+export const RESERVE_FRACTION = 1 / 8;
 export const MIN_CONNECTIONS = 64;
 export const MAX_CONNECTIONS = 8_192;
 
 /**
- * The connection cap for a memory limit: half of what the baseline leaves,
- * at CONNECTION_BUDGET_BYTES each (a 256 MiB pod gets 1,024), within
+ * The connection cap for a memory limit: what the baseline and the reserve
+ * leave, at CONNECTION_BUDGET_BYTES each (a 256 MiB pod gets 676), within
  * MIN_CONNECTIONS..MAX_CONNECTIONS.
  */
 export function maxConnectionsFor(memoryLimitBytes: number): number {
-  const spare = Math.max(0, memoryLimitBytes - BASELINE_BYTES) / 2;
-  const fits = Math.floor(spare / CONNECTION_BUDGET_BYTES);
+  const spare = memoryLimitBytes * (1 - RESERVE_FRACTION) - BASELINE_BYTES;
+  const fits = Math.floor(Math.max(0, spare) / CONNECTION_BUDGET_BYTES);
   return Math.min(MAX_CONNECTIONS, Math.max(MIN_CONNECTIONS, fits));
 }
 

@@ -195,7 +195,7 @@ describe("chart values", () => {
     expect(container.resources?.limits?.memory).toBe("512Mi");
     expect(container.env).toContainEqual({
       name: "NODE_OPTIONS",
-      value: "--max-old-space-size=384",
+      value: "--max-old-space-size=384 --max-semi-space-size=8",
     });
     expect(container.args).toContain("--background-audit=30m");
     const policySet = loadRenderedPolicySet(objects, "helm-values");

@@ -4,7 +4,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { guardConnections, type ShedReason } from "../../src/server/connections.js";
+import {
+  BASELINE_BYTES,
+  CONNECTION_BUDGET_BYTES,
+  guardConnections,
+  MAX_CONNECTIONS,
+  MIN_CONNECTIONS,
+  maxConnectionsFor,
+  RESERVE_FRACTION,
+  type ShedReason,
+} from "../../src/server/connections.js";
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -144,5 +153,23 @@ describe("connection cap: who goes first", () => {
     await Promise.race([silent.closed, slow.closed]);
     expect(shed).toEqual(["evicted-unused"]);
     expect(slow.socket.destroyed).toBe(false);
+  });
+});
+
+describe("connection cap sized to the memory limit", () => {
+  it("leaves the baseline and the reserve free at every limit, and grows with it", () => {
+    const MiB = 2 ** 20;
+    let previous = 0;
+    for (let limit = 128 * MiB; limit <= 8192 * MiB; limit += 64 * MiB) {
+      const max = maxConnectionsFor(limit);
+      expect(max).toBeGreaterThanOrEqual(Math.max(previous, MIN_CONNECTIONS));
+      expect(max).toBeLessThanOrEqual(MAX_CONNECTIONS);
+      if (max > MIN_CONNECTIONS) {
+        expect(BASELINE_BYTES + max * CONNECTION_BUDGET_BYTES).toBeLessThanOrEqual(
+          limit * (1 - RESERVE_FRACTION),
+        );
+      }
+      previous = max;
+    }
   });
 });
