@@ -66,6 +66,25 @@ describe("GET /metrics", () => {
     ]);
   });
 
+  it("counts violations across requests and scrapes without counting any twice", async () => {
+    const { app } = testApp();
+    const scrape = async () => (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const privileged =
+      'tollgate_policy_violations_total{policy="privileged",action="deny",mode="enforce"}';
+    expect(await scrape()).not.toContain(privileged);
+    await post(app, "/validate", reviewOf(privilegedPod("a"), { uid: "a" }));
+    await post(app, "/validate", reviewOf(privilegedPod("b"), { uid: "b" }));
+    expect(await scrape()).toContain(`${privileged} 2`);
+    await post(app, "/validate", reviewOf(privilegedPod("c"), { uid: "c" }));
+    await post(app, "/validate/warn", reviewOf(privilegedPod("d"), { uid: "d" }));
+    await scrape();
+    const text = await scrape();
+    expect(text).toContain(`${privileged} 3`);
+    expect(text).toContain(
+      'tollgate_policy_violations_total{policy="privileged",action="deny",mode="warn"} 1',
+    );
+  });
+
   it("tells dry runs apart", async () => {
     const { app } = testApp();
     await post(app, "/validate", reviewOf(privilegedPod("dry"), { uid: "dry", dryRun: true }));
