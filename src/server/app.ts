@@ -12,6 +12,7 @@ import type { DashboardState } from "../dashboard/state.js";
 import type { ExceptionIndex } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from "./connections.js";
+import { timeHandshakes } from "./connections-handshake.js";
 import { healthRoutes, type Readiness } from "./health.js";
 import { createMetrics, metricsRoutes, type TollgateMetrics } from "./metrics.js";
 import { type ModeResolver, type NamespaceObjectLookup, noNamespaceObjects } from "./mode.js";
@@ -103,14 +104,16 @@ function publicMessage(error: FastifyError, statusCode: number, bodyLimit: numbe
 }
 
 /**
- * Timeouts Node's HTTPS server applies itself: the TLS handshake, and how
- * often the request timeout is checked (Node's default, 30 s, let a slow body
- * run 8 times past --request-timeout). The request timeout covers the
- * headers too. No shorter headersTimeout: with one, Node (20) stopped closing
- * TLS connections that never send a request.
+ * Timeouts Node's HTTPS server applies itself: how often the request timeout
+ * is checked (Node's default, 30 s, let a slow body run 8 times past
+ * --request-timeout), and the TLS handshake's only as a backstop: the
+ * handshake is timed by timeHandshakes, which does not count time the server
+ * itself was blocked. The request timeout covers the headers too. No shorter
+ * headersTimeout: with one, Node (20) stopped closing TLS connections that
+ * never send a request.
  */
 const LISTENER_LIMITS = {
-  handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  handshakeTimeout: 3 * HANDSHAKE_TIMEOUT_MS,
   connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
 };
 
@@ -155,6 +158,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
   } as const;
   const app = Fastify(options) as unknown as FastifyInstance;
+  if (deps.https) timeHandshakes(app.server, HANDSHAKE_TIMEOUT_MS);
 
   app.decorate("tollgate", {
     policies: deps.policies,

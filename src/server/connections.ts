@@ -55,8 +55,8 @@ export interface ConnectionGuard {
   readonly max: number;
 }
 
-/** The TCP socket under a request's socket (the same socket without TLS). */
-function tcpSocketOf(socket: Socket): Socket {
+/** The TCP socket under a TLS or request's socket (the same socket without TLS). */
+export function tcpSocketOf(socket: Socket): Socket {
   return (socket as Socket & { _parent?: Socket })._parent ?? socket;
 }
 
