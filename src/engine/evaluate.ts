@@ -42,7 +42,8 @@ export interface EvaluateOptions {
 /** Longest value kept per audit annotation, so audit events stay small. */
 const MAX_ANNOTATION_LENGTH = 1024;
 
-function admitted(mode: Mode, skipped: RequestSkipReason | undefined): Verdict {
+/** The verdict of a request skipped whole: allowed, with no policy looked at. */
+function skippedVerdict(mode: Mode, skipped: RequestSkipReason): Verdict {
   return {
     allowed: true,
     mode,
@@ -422,7 +423,7 @@ function judgeAll(
 export function evaluate(input: AdmissionInput, set: PolicySet, options: EvaluateOptions): Verdict {
   const { mode, phase } = options;
   const screened = screen(input, set);
-  if (typeof screened === "string") return admitted(mode, screened);
+  if (typeof screened === "string") return skippedVerdict(mode, screened);
   const { resource } = screened;
   const original = input.object as KubeObject;
   // In enforce mode the validate phase sees an object the mutating webhook

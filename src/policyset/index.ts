@@ -4,4 +4,5 @@ export * from "./cluster-checks.js";
 export * from "./declarations.js";
 export * from "./errors.js";
 export * from "./schema.js";
+export * from "./shipped.js";
 export * from "./workload-kinds.js";

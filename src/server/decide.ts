@@ -40,7 +40,8 @@ export interface DecisionContext {
 /** The audit annotation a break-glass request carries: who it was. */
 export const EXEMPT_SUBJECT_ANNOTATION = "exempt-subject";
 
-function admitted(request: AdmissionRequest, mode: TreatedAs): Decision {
+/** Allows a request the engine never sees; `mode` says why (no verdict to report). */
+function allowUnchecked(request: AdmissionRequest, mode: TreatedAs): Decision {
   return { review: allowReview(request.uid), mode, verdict: undefined };
 }
 
@@ -59,13 +60,13 @@ export async function decide(
 ): Promise<Decision> {
   const { set, settings } = context.policies;
   // Patches are about the resource itself; a status or scale update is left alone.
-  if (phase === "mutate" && request.subResource) return admitted(request, "none");
+  if (phase === "mutate" && request.subResource) return allowUnchecked(request, "none");
   const input = admissionInputOf(request);
   const skipped = requestSkip(input, set);
-  if (skipped) return admitted(request, skipped === "exempt-namespace" ? "exempt" : "none");
+  if (skipped) return allowUnchecked(request, skipped === "exempt-namespace" ? "exempt" : "none");
 
   const mode = requestedMode ?? (await context.resolveMode(input.namespace, settings));
-  if (mode === "off") return admitted(request, "off");
+  if (mode === "off") return allowUnchecked(request, "off");
   const subject = settings.exemptSubject(input.userInfo);
   if (subject !== undefined) {
     const review = allowReview(request.uid, { [EXEMPT_SUBJECT_ANNOTATION]: subject });

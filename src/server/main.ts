@@ -31,7 +31,7 @@ import {
   noNamespaceObjects,
 } from "./mode.js";
 import type { NamespaceDirectory } from "./namespace-mode.js";
-import { type LivePolicies, loadPolicies } from "./policies.js";
+import { type LivePolicies, livePolicies } from "./policies.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
 import { handleSignals } from "./signals.js";
 
@@ -293,7 +293,7 @@ function prepareShutdown(
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const settings = settingsOf(options);
   const { logger, host } = settings;
-  const policies = loadPolicies(settings.configFile);
+  const policies = livePolicies(settings.configFile);
   const certificate = await resolveServingCertificate(options, host, logger);
   const webhook = await buildWebhook(options, settings, policies, certificate);
   const stopWatching = watchForChanges(webhook, options, settings);

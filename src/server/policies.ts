@@ -1,13 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
-import { registry as policyRegistry } from "../../policies/index.js";
 import { type FileWatch, watchFiles } from "../certificates/watch.js";
 import {
   type LoadedPolicy,
-  loadDeclarations,
-  loadPolicySetFile,
+  loadPolicies,
   PolicyLoadError,
   type ResolvedPolicySet,
+  shippedPolicies,
 } from "../policyset/index.js";
 
 /** The policy set in force, which a watched config file can replace while serving. */
@@ -51,7 +50,7 @@ function reloadPolicySet(
   onResult: (ok: boolean) => void,
 ): void {
   try {
-    const next = loadPolicySetFile(declarations, file);
+    const next = loadPolicies(file, declarations);
     swap(next);
     onResult(true);
     logger.info(
@@ -87,12 +86,13 @@ function watchPolicySet(
 }
 
 /**
- * Loads the bundled policy declarations and the PolicySet file (or the
- * defaults), throwing PolicyLoadError, with file and field, when unusable.
+ * The webhook's policy set: loadPolicies at start (throwing PolicyLoadError,
+ * with file and field, when unusable), then each valid new version of the
+ * PolicySet file once watched.
  */
-export function loadPolicies(configFile: string | undefined): LivePolicies {
-  const declarations = loadDeclarations(policyRegistry);
-  let policies = loadPolicySetFile(declarations, configFile);
+export function livePolicies(configFile: string | undefined): LivePolicies {
+  const declarations = shippedPolicies();
+  let policies = loadPolicies(configFile, declarations);
   const swap = (next: ResolvedPolicySet) => {
     policies = next;
   };

@@ -33,13 +33,15 @@ const dist = `${checkout}/dist/src`;
 
 const { buildApp } = await import(`${dist}/server/app.js`);
 const { createLogger } = await import(`${dist}/server/logger.js`);
-const { loadPolicies } = await import(`${dist}/server/policies.js`);
+const serverPolicies = await import(`${dist}/server/policies.js`);
+// Checkouts before the webhook's loader was renamed call it loadPolicies.
+const livePolicies = serverPolicies.livePolicies ?? serverPolicies.loadPolicies;
 const { createReadiness } = await import(`${dist}/server/health.js`);
 const { defaultModeOnly } = await import(`${dist}/server/mode.js`);
 const { Registry } = await import("prom-client");
 const { pino } = await import("pino");
 
-const policies = loadPolicies(undefined);
+const policies = livePolicies(undefined);
 const readiness = createReadiness();
 const app = buildApp({
   policies: policies.current,

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPolicies } from "../../src/cli/policies.js";
+import { loadPolicies } from "../../src/policyset/index.js";
 import { tollgate, workspace } from "./support.js";
 
 describe("tollgate policies", () => {

@@ -1,9 +1,9 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { startBackgroundAudit } from "../../src/audit/background.js";
-import { loadPolicies } from "../../src/cli/policies.js";
 import { feedDashboard } from "../../src/dashboard/background.js";
 import { DashboardState } from "../../src/dashboard/state.js";
+import { loadPolicies } from "../../src/policyset/index.js";
 import { FakeSource } from "../audit/fakes.js";
 import { testApp } from "../server/support.js";
 import { auditJson, sampleCluster } from "./fixtures.js";

@@ -36,11 +36,11 @@ import {
 import { type AuditResult, exitCodeOf, runAudit } from "../../src/audit/run.js";
 import type { AuditFinding } from "../../src/audit/types.js";
 import { register, runAuditCommand } from "../../src/cli/commands/audit.js";
-import { loadPolicies } from "../../src/cli/policies.js";
 import { runCli } from "../../src/cli/program.js";
 import { auditKubeConfig } from "../../src/cluster/audit-connect.js";
 import { KubeReportApi, kubeAuditAdapters } from "../../src/cluster/audit-reports.js";
 import { KubeAuditSource } from "../../src/cluster/audit-source.js";
+import { loadPolicies } from "../../src/policyset/index.js";
 import { CHECKS } from "../support/checks.js";
 import { stringIO } from "../support/cli-io.js";
 import { cluster } from "./support/cluster.js";

@@ -15,15 +15,15 @@ import {
 import { parseManifests } from "../../src/manifests/read.js";
 import {
   type LoadedPolicy,
-  loadDeclarations,
   loadPolicySetFile,
+  shippedPolicies as loadShippedPolicies,
 } from "../../src/policyset/index.js";
 
 let cache: LoadedPolicy[] | undefined;
 
 /** The shipped declarations, loaded once per test file. */
 export function shippedPolicies(): LoadedPolicy[] {
-  cache ??= loadDeclarations(registry);
+  cache ??= loadShippedPolicies();
   return cache;
 }
 

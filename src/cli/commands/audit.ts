@@ -19,10 +19,9 @@ import {
   writeReports,
 } from "../../audit/index.js";
 import { loadClusterAdapters } from "../../cluster/load.js";
-import type { ResolvedPolicySet } from "../../policyset/index.js";
+import { loadPolicies, type ResolvedPolicySet } from "../../policyset/index.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
-import { loadPolicies } from "../policies.js";
 
 export const AUDIT_FORMATS = ["table", "json"] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { type Command, Option } from "commander";
 import { createTwoFilesPatch } from "diff";
+import { loadPolicies } from "../../policyset/index.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT, UsageError } from "../errors.js";
 import { fixText } from "../fixer.js";
@@ -13,7 +14,6 @@ import {
   reportProblems,
   STDIN,
 } from "../inputs.js";
-import { loadPolicies } from "../policies.js";
 import { resourceLabel } from "../resources.js";
 
 export interface FixCommandOptions {

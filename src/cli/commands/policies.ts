@@ -1,9 +1,8 @@
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
-import type { LoadedPolicy, ResolvedPolicySet } from "../../policyset/index.js";
+import { type LoadedPolicy, loadPolicies, type ResolvedPolicySet } from "../../policyset/index.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
-import { loadPolicies } from "../policies.js";
 
 export const FORMATS = ["table", "yaml", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { evaluate, type KubeObject, SEVERITIES, type Severity } from "../../engine/index.js";
+import { loadPolicies } from "../../policyset/index.js";
 import { namespaceObjectAmong } from "../../vap/index.js";
 import {
   admissionPolicyDecisions,
@@ -19,7 +20,7 @@ import {
   reportProblems,
 } from "../inputs.js";
 import { COLOR_CHOICES, type ColorChoice, colorFor, listOption } from "../options.js";
-import { loadPolicies, selectPolicies } from "../policies.js";
+import { selectPolicies } from "../policies.js";
 import { packageVersion } from "../program.js";
 import { isAllowed, isWarned, type ResourceResult, Tally } from "../report.js";
 import { admissionInputFor, resourceFor } from "../resources.js";
