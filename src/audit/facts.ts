@@ -3,11 +3,17 @@ import type { LoadedClusterCheck } from "../policyset/index.js";
 import type { ListedObject } from "./listed-object.js";
 
 /**
- * What each cluster check has observed so far, by check id: only the small
- * facts its `observe` returns, never the objects, so memory stays bounded
- * by what the checks keep.
+ * What each cluster check has observed, by check id: only the small facts
+ * its `observe` returns, never the objects, so memory stays bounded by what
+ * the checks keep.
  */
-export type CheckFacts = Map<string, Observation<unknown>[]>;
+export type CheckFacts = ReadonlyMap<string, readonly Observation<unknown>[]>;
+
+/** One fact an object gave one check. */
+export interface CheckFact {
+  check: string;
+  observation: Observation<unknown>;
+}
 
 /** For each listed kind, the cluster checks that observe it. */
 export type Observers = ReadonlyMap<string, readonly LoadedClusterCheck[]>;
@@ -21,17 +27,18 @@ export function observersOf(checks: readonly LoadedClusterCheck[]): Observers {
   return byKind;
 }
 
-/** Shows an object of an audited namespace to the checks that observe its kind. */
-export function recordFacts(
-  facts: CheckFacts,
+/** What an object of an audited namespace tells the checks that observe its kind. */
+export function factsOf(
   observers: Observers,
-  { object, kind, ref, home }: ListedObject & { home: string },
-): void {
+  { object, kind, ref }: ListedObject,
+  home: string,
+): CheckFact[] {
+  const facts: CheckFact[] = [];
   for (const { module } of observers.get(kind) ?? []) {
     const fact = module.observe?.(object, kind);
-    if (fact === undefined) continue;
-    const list = facts.get(module.id) ?? [];
-    list.push({ namespace: home, subject: ref, fact });
-    facts.set(module.id, list);
+    if (fact !== undefined) {
+      facts.push({ check: module.id, observation: { namespace: home, subject: ref, fact } });
+    }
   }
+  return facts;
 }

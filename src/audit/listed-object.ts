@@ -11,6 +11,8 @@ export interface ListedObject {
   home: string | undefined;
   /** Whether `home` is a namespace the policy set exempts. */
   exempt: boolean;
+  /** Whether `home` is being deleted: nothing in it is audited. */
+  deleting: boolean;
   /** The controller that owns the object, if any. */
   owner: ControllerRef | undefined;
 }

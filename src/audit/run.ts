@@ -5,12 +5,14 @@ import {
   loadClusterChecks,
   type ResolvedPolicySet,
 } from "../policyset/index.js";
-import { AuditRun } from "./audit-run.js";
-import { judgeClusterChecks } from "./closing-checks.js";
-import { listPlannedKinds } from "./listing.js";
+import { collect, throwIfAborted } from "./collect.js";
+import { judgeClusterChecks } from "./judge-cluster.js";
+import { judgeObject } from "./judge-object.js";
+import { AuditLedger } from "./ledger.js";
+import { type AuditPlan, planAudit } from "./plan.js";
 import { reachOf } from "./reach.js";
 import { type ChecklistScore, scoreChecklist } from "./score.js";
-import type { AuditTally, TallyLimits } from "./tally.js";
+import { type AuditTally, DEFAULT_LIMITS, type TallyLimits } from "./tally.js";
 import type { AuditFinding, AuditProgress, ClusterSource, ServerVersion } from "./types.js";
 
 export { describePatch } from "./evaluate-object.js";
@@ -73,19 +75,21 @@ export interface AuditResult {
   notes: string[];
 }
 
-/** Notes on what the audit could not see, added once the listing is done. */
-function addCoverageNotes(run: AuditRun): void {
-  const { deleting, notes } = run;
+/** Notes on what the audit could not see. */
+function notesOf(plan: AuditPlan, ledger: AuditLedger): string[] {
+  const notes = [...plan.notes];
+  const { deleting } = ledger;
   if (deleting.size > 0) {
     notes.push(
       `skipped ${deleting.size} namespace${deleting.size === 1 ? "" : "s"} being deleted: ${[...deleting].sort().slice(0, 5).join(", ")}${deleting.size > 5 ? ", …" : ""}`,
     );
   }
+  return notes;
 }
 
 /** Every cluster check of the run. */
-function checksOf(run: AuditRun): ClusterCheckDeclaration[] {
-  return run.clusterChecks.map((c) => c.declaration);
+function checksOf(plan: AuditPlan): ClusterCheckDeclaration[] {
+  return plan.clusterChecks.map((c) => c.declaration);
 }
 
 /** Why each check that could not judge did not: its first `unknown` outcome. */
@@ -105,9 +109,13 @@ function versionOf(outcomes: ReadonlyMap<string, CheckOutcome[]>): VersionVerdic
 }
 
 /** Each check's outcome over the whole run. */
-function checkStatuses(run: AuditRun, unknown: ReadonlyMap<string, string>): CheckStatus[] {
-  return checksOf(run).map((c) => {
-    const rule = run.tally.rules.get(c.id);
+function checkStatuses(
+  plan: AuditPlan,
+  tally: AuditTally,
+  unknown: ReadonlyMap<string, string>,
+): CheckStatus[] {
+  return checksOf(plan).map((c) => {
+    const rule = tally.rules.get(c.id);
     const findings = rule?.findings ?? 0;
     const status = findings > 0 ? "fail" : unknown.has(c.id) ? "unknown" : "pass";
     return {
@@ -123,72 +131,102 @@ function checkStatuses(run: AuditRun, unknown: ReadonlyMap<string, string>): Che
 }
 
 /** Scores every checklist item the policies and checks can reach. */
-function scoreRun(run: AuditRun, unknown: ReadonlyMap<string, string>): ChecklistScore {
+function scoreOf(
+  plan: AuditPlan,
+  tally: AuditTally,
+  unknown: ReadonlyMap<string, string>,
+): ChecklistScore {
   const reach = reachOf(
-    run.set.policies.map((p) => ({ id: p.declaration.id, checklist: p.declaration.checklist })),
-    checksOf(run),
+    plan.set.policies.map((p) => ({ id: p.declaration.id, checklist: p.declaration.checklist })),
+    checksOf(plan),
   );
-  return scoreChecklist(reach, run.tally.items, unknown);
+  return scoreChecklist(reach, tally.items, unknown);
 }
 
 interface Finished {
   startedAt: Date;
   finishedAt: Date;
+  endpoint: string;
+  policySet: string;
   serverVersion: ServerVersion | undefined;
   outcomes: ReadonlyMap<string, CheckOutcome[]>;
 }
 
-function buildResult(
-  run: AuditRun,
-  source: ClusterSource,
-  options: AuditOptions,
-  { startedAt, finishedAt, serverVersion, outcomes }: Finished,
-): AuditResult {
+/** The result of a finished audit, from its plan and what the tally holds. */
+function resultOf(plan: AuditPlan, ledger: AuditLedger, finished: Finished): AuditResult {
+  const { startedAt, finishedAt, outcomes } = finished;
+  const { tally } = ledger;
   const unknown = unknownChecks(outcomes);
   return {
     startedAt,
     finishedAt,
     durationMs: finishedAt.getTime() - startedAt.getTime(),
-    endpoint: source.endpoint,
-    serverVersion,
+    endpoint: finished.endpoint,
+    serverVersion: finished.serverVersion,
     version: versionOf(outcomes),
-    policySet: options.policies.source,
-    namespaceFilter: options.namespaces ? [...options.namespaces] : undefined,
-    namespaces: [...run.audited].sort(),
-    exemptNamespaces: [...run.exemptSeen].sort(),
-    tally: run.tally,
-    checks: checkStatuses(run, unknown),
-    score: scoreRun(run, unknown),
-    notes: run.notes,
+    policySet: finished.policySet,
+    namespaceFilter: plan.namespaces ? [...plan.namespaces] : undefined,
+    namespaces: [...ledger.audited].sort(),
+    exemptNamespaces: [...ledger.exempt].sort(),
+    tally,
+    checks: checkStatuses(plan, tally, unknown),
+    score: scoreOf(plan, tally, unknown),
+    notes: notesOf(plan, ledger),
   };
 }
 
+/** Hands each finding to the caller, in the order found. */
+async function emit(
+  findings: readonly AuditFinding[],
+  onFinding: AuditOptions["onFinding"],
+): Promise<void> {
+  if (onFinding) for (const finding of findings) await onFinding(finding);
+}
+
 /**
- * Audits a live cluster: lists every kind the policy set matches (and what
- * the cluster checks need) page by page, evaluates each object exactly as an
- * admission CREATE in enforce mode, runs the cluster-level checks and scores
- * the checklist. Memory stays bounded: objects are dropped after their page,
- * and only counts, small per-namespace facts and capped findings are kept.
+ * Audits a live cluster as a pipeline: plan (what to list and evaluate),
+ * collect (list every planned kind page by page), judge (each object as an
+ * admission CREATE in enforce mode; the cluster checks once everything has
+ * been seen) and tally (counts and the most important findings), then
+ * scores the checklist. Only the tally grows: objects are dropped as soon as
+ * they are judged, and only counts, the checks' small facts and capped
+ * findings are kept.
  */
 export async function runAudit(source: ClusterSource, options: AuditOptions): Promise<AuditResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
-  const clusterChecks = options.clusterChecks ?? loadClusterChecks(registry);
-  const run = new AuditRun(options.policies.set, clusterChecks, source.listableKinds(), options);
+  const plan = planAudit(
+    options.policies.set,
+    options.clusterChecks ?? loadClusterChecks(registry),
+    source.listableKinds(),
+    { namespaces: options.namespaces, pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE },
+  );
+  const ledger = new AuditLedger({ ...DEFAULT_LIMITS, ...options.limits });
   // A failure here is not fatal: the version check says "unknown".
   const serverVersion = await source.serverVersion();
-  run.throwIfAborted();
-  await listPlannedKinds(run, source, {
-    namespaces: options.namespaces,
-    pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
-    onProgress: options.onProgress,
+  throwIfAborted(options.signal);
+  const listing = collect(source, plan, { onProgress: options.onProgress, signal: options.signal });
+  for await (const listed of listing) {
+    const judgement = judgeObject(plan, listed);
+    ledger.recordObject(listed, judgement);
+    await emit(judgement.findings, options.onFinding);
+  }
+  const namespaces = [...ledger.audited].sort();
+  const cluster = judgeClusterChecks(plan.clusterChecks, ledger.facts, namespaces, serverVersion);
+  ledger.recordCluster(cluster);
+  await emit(
+    cluster.findings.map((f) => f.finding),
+    options.onFinding,
+  );
+  return resultOf(plan, ledger, {
+    startedAt,
+    finishedAt: now(),
+    endpoint: source.endpoint,
+    policySet: options.policies.source,
+    serverVersion,
+    outcomes: cluster.outcomes,
   });
-  const outcomes = await judgeClusterChecks(run, serverVersion);
-  addCoverageNotes(run);
-  const finishedAt = now();
-  return buildResult(run, source, options, { startedAt, finishedAt, serverVersion, outcomes });
 }
-
 /**
  * The CLI's exit code for a finished audit: 1 when anything would be
  * denied, or, with `strict`, when any cluster-level check failed; else 0.
