@@ -1,24 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  ApiException,
-  V1LabelSelector,
-  V1NetworkPolicy,
-  V1NetworkPolicyIngressRule,
-  V1NetworkPolicySpec,
-  V1ObjectMeta,
-} from "@kubernetes/client-node";
+import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { AuditError } from "../../src/audit/errors.js";
-import { AUDIT_KINDS, auditRbacRules, KIND_INFO, type KindInfo } from "../../src/audit/kinds.js";
+import { AUDIT_KINDS, auditRbacRules } from "../../src/audit/kinds.js";
 import {
   auditKubeConfig,
   isTransient,
   toAuditError,
   withRetry,
 } from "../../src/cluster/audit-connect.js";
-import { toWireObject } from "../../src/cluster/audit-source.js";
 
 const attempt = {
   verb: "list",
@@ -109,43 +101,6 @@ describe("auditKubeConfig", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe("toWireObject", () => {
-  it("turns client-node models back into the JSON the API server sent", () => {
-    const rule = new V1NetworkPolicyIngressRule();
-    rule._from = [
-      { podSelector: Object.assign(new V1LabelSelector(), { matchLabels: { a: "b" } }) },
-    ];
-    const spec = Object.assign(new V1NetworkPolicySpec(), {
-      podSelector: new V1LabelSelector(),
-      ingress: [rule],
-    });
-    const meta = Object.assign(new V1ObjectMeta(), {
-      name: "np",
-      namespace: "shop",
-      creationTimestamp: new Date("2026-11-20T10:00:00Z"),
-      // A user's label that happens to look like a renamed field stays as it is.
-      labels: { _from: "kept" },
-    });
-    const model = Object.assign(new V1NetworkPolicy(), { metadata: meta, spec });
-    const wire = toWireObject(model, KIND_INFO.get("NetworkPolicy") as KindInfo);
-    expect(wire).toEqual({
-      apiVersion: "networking.k8s.io/v1",
-      kind: "NetworkPolicy",
-      metadata: {
-        name: "np",
-        namespace: "shop",
-        creationTimestamp: "2026-11-20T10:00:00Z",
-        labels: { _from: "kept" },
-      },
-      spec: {
-        podSelector: {},
-        ingress: [{ from: [{ podSelector: { matchLabels: { a: "b" } } }] }],
-      },
-    });
-    expect(Object.getPrototypeOf(wire.spec)).toBe(Object.prototype);
   });
 });
 
