@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { ResolvedPolicySet } from "../policyset/index.js";
-import { summaryOf } from "./json.js";
 import { type ReportApi, type WriteSummary, writeReports } from "./reports.js";
 import { type AuditResult, runAudit } from "./run.js";
+import { summaryOf } from "./summary.js";
 import { DEFAULT_LIMITS } from "./tally.js";
 import { AUDIT_ACTIONS, type AuditFinding, type ClusterSource } from "./types.js";
 

@@ -73,8 +73,3 @@ export function describeSource(source: ResultSource): string {
   if (source.template !== undefined) text += `, template ${source.template}`;
   return text;
 }
-
-export function plural(count: number, word: string): string {
-  if (count === 1) return `${count} ${word}`;
-  return `${count} ${word.endsWith("y") ? `${word.slice(0, -1)}ies` : `${word}s`}`;
-}

@@ -1,9 +1,5 @@
-import {
-  type AuditFinding,
-  type AuditResult,
-  exitCodeOf,
-  JsonAuditWriter,
-} from "../audit/index.js";
+import { type AuditFinding, type AuditResult, exitCodeOf } from "../audit/index.js";
+import { JsonAuditWriter } from "../render/audit-json.js";
 import { parseAuditDocument } from "./audit-document.js";
 import type { DashboardState } from "./state.js";
 

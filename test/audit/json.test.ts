@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { JsonAuditWriter } from "../../src/audit/json.js";
 import { runAudit } from "../../src/audit/run.js";
+import { JsonAuditWriter } from "../../src/render/audit-json.js";
 import { deployment, FakeSource, policiesOf, tidyNamespace } from "./fakes.js";
 
 describe("JsonAuditWriter", () => {

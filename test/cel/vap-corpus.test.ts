@@ -2,7 +2,7 @@
 // outcome it was written for. The e2e test proves the API server agrees.
 import { describe, expect, it } from "vitest";
 import { registry } from "../../policies/index.js";
-import type { JsonReport } from "../../src/cli/formats/json.js";
+import type { JsonReport } from "../../src/render/test-json.js";
 import { tollgate, workspace } from "../cli/support.js";
 import {
   CORPUS_CASES,

@@ -5,8 +5,8 @@ import formats from "ajv-formats";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type * as Sarif from "sarif";
 import { describe, expect, it } from "vitest";
-import type { JsonReport } from "../../src/cli/formats/json.js";
 import { artifactUri } from "../../src/cli/formats/sarif.js";
+import type { JsonReport } from "../../src/render/test-json.js";
 import { shippedPolicies } from "../support/policies.js";
 import { privilegedPod, tollgate, workspace } from "./support.js";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { jsonReporter } from "../../src/cli/formats/json.js";
 import { objectsIn } from "../../src/cli/inputs.js";
 import { Tally } from "../../src/cli/report.js";
 import { evaluate, inputFromObject } from "../../src/engine/index.js";
+import { jsonReporter } from "../../src/render/test-json.js";
 import { defaultSet } from "../support/policies.js";
 import { privilegedPod } from "./support.js";
 

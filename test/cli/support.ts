@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
 import type { CliIO } from "../../src/cli/context.js";
-import type { JsonReport, JsonResult } from "../../src/cli/formats/json.js";
 import { COMMANDS } from "../../src/cli/main.js";
 import { runCli } from "../../src/cli/program.js";
 import type { KubeObject } from "../../src/engine/index.js";
 import { parseManifests } from "../../src/manifests/read.js";
+import type { JsonReport, JsonResult } from "../../src/render/test-json.js";
 import { shippedPolicies } from "../support/policies.js";
 
 export interface Captured {

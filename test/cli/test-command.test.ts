@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { JsonResult } from "../../src/cli/formats/json.js";
+import type { JsonResult } from "../../src/render/test-json.js";
 import { jsonResults, onlyPoliciesConfig, privilegedPod, tollgate, workspace } from "./support.js";
 
 const deploymentWithoutTokenSetting = `apiVersion: apps/v1

@@ -26,6 +26,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { z } from "zod";
 import {
   mapLimit,
   REPORT_ANNOTATIONS,
@@ -40,10 +41,13 @@ import { runCli } from "../../src/cli/program.js";
 import { auditKubeConfig } from "../../src/cluster/audit-connect.js";
 import { KubeReportApi, kubeAuditAdapters } from "../../src/cluster/audit-reports.js";
 import { KubeAuditSource } from "../../src/cluster/audit-source.js";
-import { loadPolicies } from "../../src/policyset/index.js";
+import { definePolicy } from "../../src/engine/index.js";
+import { loadPolicies, resolvePolicySet } from "../../src/policyset/index.js";
 import { CHECKS } from "../support/checks.js";
 import { stringIO } from "../support/cli-io.js";
+import { shippedPolicies } from "../support/policies.js";
 import { cluster } from "./support/cluster.js";
+import { apply, expectSuccess } from "./support/kubectl.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 // The cluster the e2e global setup chose: the loopback control plane or any other.
@@ -337,6 +341,67 @@ describe("tollgate audit against a real API server", () => {
     expect(item("Maintain kubernetes version up to date")?.status).toBe("pass");
     expect(item("Private cluster")?.status).toBe("out-of-reach");
     expect(result.score.inReach).toBe(result.score.passed + result.score.failed);
+  });
+
+  it("hands the policies a field newer than client-node's models", async () => {
+    // podCertificate.userAnnotations is GA in Kubernetes 1.37 and absent from
+    // the models client-node (1.34) generates: the typed client drops it.
+    const namespace = `tg-audit-${RUN_ID}-c`;
+    await createNamespace(namespace);
+    const labels = { app: "cert-user" };
+    const podCertificate = {
+      signerName: "example.com/audit",
+      keyType: "ED25519",
+      credentialBundlePath: "bundle.pem",
+      userAnnotations: { "example.com/team": "audit" },
+    };
+    const deployment = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "cert-user", namespace },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [container("app", "mcr.microsoft.com/azuredocs/aks-helloworld:v1")],
+            volumes: [{ name: "cert", projected: { sources: [{ podCertificate }] } }],
+          },
+        },
+      },
+    };
+    expectSuccess(await apply(deployment), "kubectl apply of the Deployment");
+    const typed = await apps.readNamespacedDeployment({ name: "cert-user", namespace });
+    expect(JSON.stringify(typed)).toContain("example.com/audit");
+    expect(JSON.stringify(typed)).not.toContain("userAnnotations");
+
+    // A policy written for the newer API reads the field; its finding proves it arrived.
+    const base = shippedPolicies().find((p) => p.declaration.id === "replicas");
+    if (!base) throw new Error("replicas is not shipped");
+    const reads = definePolicy({
+      id: "replicas",
+      scope: "object",
+      parameters: z.unknown(),
+      validate({ object }) {
+        const text = JSON.stringify(object.spec);
+        return text.includes('"userAnnotations":{"example.com/team":"audit"}')
+          ? [{ message: "passes example.com/team to its signer", path: ["spec"] }]
+          : [];
+      },
+    });
+    const policies = resolvePolicySet(
+      [{ ...base, module: reads, declaration: { ...base.declaration, action: "deny" } }],
+      { apiVersion: "tollgate.dev/v1alpha1", kind: "PolicySet" },
+      "test policies",
+    );
+    const result = await runAudit(new KubeAuditSource(kc), {
+      policies,
+      namespaces: [namespace],
+      clusterChecks: [],
+    });
+    expect(result.tally.bucket(namespace).kept.map((f) => f.message)).toEqual([
+      'Deployment "cert-user": passes example.com/team to its signer',
+    ]);
   });
 
   it("writes PolicyReports that replace earlier results instead of piling up", async () => {

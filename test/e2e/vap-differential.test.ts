@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { registry } from "../../policies/index.js";
-import type { JsonReport, JsonResult } from "../../src/cli/formats/json.js";
+import type { JsonReport, JsonResult } from "../../src/render/test-json.js";
 import { tollgate, workspace } from "../cli/support.js";
 import { expectSuccess, kubectl, warningsOf } from "./support/kubectl.js";
 import {

@@ -8,18 +8,18 @@ import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_REPORT_API,
   exitCodeOf,
-  JsonAuditWriter,
   REPORT_APIS,
   REPORT_FORMATS,
   type ReportApi,
   type ReportApiName,
-  renderTable,
   runAudit,
   type WriteSummary,
   writeReports,
 } from "../../audit/index.js";
 import { loadClusterAdapters } from "../../cluster/load.js";
 import { loadPolicies, type ResolvedPolicySet } from "../../policyset/index.js";
+import { JsonAuditWriter } from "../../render/audit-json.js";
+import { renderTable } from "../../render/audit-table.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
 

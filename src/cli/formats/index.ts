@@ -1,8 +1,8 @@
-import { jsonReporter } from "./json.js";
+import { jsonReporter } from "../../render/test-json.js";
+import { tableReporter } from "../../render/test-table.js";
 import { junitReporter } from "./junit.js";
 import type { Reporter, ReporterContext } from "./reporter.js";
 import { sarifReporter } from "./sarif.js";
-import { tableReporter } from "./table.js";
 
 export type { Reporter, ReporterContext } from "./reporter.js";
 

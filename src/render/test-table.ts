@@ -1,23 +1,15 @@
-import { styleText } from "node:util";
-import type { Action, PatchOperation, Violation } from "../../engine/index.js";
-import { denialText, warningText } from "../../vap/index.js";
+import type { Reporter, ReporterContext } from "../cli/formats/reporter.js";
 import {
   describeSource,
   isAllowed,
   isWarned,
-  plural,
   type ResourceResult,
   type Summary,
-} from "../report.js";
-import { resourceLabel } from "../resources.js";
-import type { Reporter, ReporterContext } from "./reporter.js";
-
-type Style = Parameters<typeof styleText>[0];
-type Paint = (style: Style, text: string) => string;
-
-function painter(color: boolean): Paint {
-  return color ? (style, text) => styleText(style, text) : (_style, text) => text;
-}
+} from "../cli/report.js";
+import { resourceLabel } from "../cli/resources.js";
+import type { Action, PatchOperation, Violation } from "../engine/index.js";
+import { denialText, warningText } from "../vap/index.js";
+import { type Paint, painter, plural, type Style } from "./text.js";
 
 function describeOperation(op: PatchOperation): string {
   return op.op === "remove"

@@ -1,8 +1,11 @@
-import type { WriteSummary } from "./reports.js";
-import type { AuditResult } from "./run.js";
-import type { ItemScore } from "./score.js";
-import type { ActionCounts } from "./tally.js";
-import type { AuditFinding } from "./types.js";
+import type {
+  ActionCounts,
+  AuditFinding,
+  AuditResult,
+  ItemScore,
+  WriteSummary,
+} from "../audit/index.js";
+import { count as n, painter, plural } from "./text.js";
 
 export interface TableOptions {
   color: boolean;
@@ -11,16 +14,6 @@ export interface TableOptions {
   exitCode: number;
   /** Failing items shown with examples; the rest are listed by name. */
   maxItems?: number | undefined;
-}
-
-const n = (value: number) => value.toLocaleString("en-US");
-
-function plural(count: number, word: string): string {
-  return `${n(count)} ${word}${count === 1 ? "" : "s"}`;
-}
-
-function paint(color: boolean, code: string, text: string): string {
-  return color ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
 
 function actions(byAction: ActionCounts): string {
@@ -42,14 +35,6 @@ function example(f: AuditFinding): string {
   return shorten(`${where}${f.message}`, 220);
 }
 
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + " ".repeat(width - text.length);
-}
-
-function padStart(text: string, width: number): string {
-  return text.length >= width ? text : " ".repeat(width - text.length) + text;
-}
-
 function rank(item: ItemScore): number {
   return item.byAction.deny * 1e6 + item.findings;
 }
@@ -58,9 +43,10 @@ function rank(item: ItemScore): number {
 export function renderTable(result: AuditResult, options: TableOptions): string {
   const { tally, score } = result;
   const out: string[] = [];
-  const bold = (t: string) => paint(options.color, "1", t);
-  const red = (t: string) => paint(options.color, "31", t);
-  const green = (t: string) => paint(options.color, "32", t);
+  const paint = painter(options.color);
+  const bold = (t: string) => paint("bold", t);
+  const red = (t: string) => paint("red", t);
+  const green = (t: string) => paint("green", t);
 
   const version = result.serverVersion?.gitVersion ?? "version unknown";
   out.push(
@@ -111,10 +97,10 @@ export function renderTable(result: AuditResult, options: TableOptions): string 
     ),
   );
   const width = Math.max(...score.sections.map((s) => s.section.length), 7) + 2;
-  out.push(`  ${pad("SECTION", width)}PASS  FAIL  OUT OF REACH`);
+  out.push(`  ${"SECTION".padEnd(width)}PASS  FAIL  OUT OF REACH`);
   for (const s of score.sections) {
     out.push(
-      `  ${pad(s.section, width)}${padStart(String(s.pass), 4)}  ${padStart(String(s.fail), 4)}  ${padStart(String(s.outOfReach), 12)}`,
+      `  ${s.section.padEnd(width)}${String(s.pass).padStart(4)}  ${String(s.fail).padStart(4)}  ${String(s.outOfReach).padStart(12)}`,
     );
   }
   out.push("");
@@ -151,7 +137,7 @@ export function renderTable(result: AuditResult, options: TableOptions): string 
     const w = Math.max(...busiest.map(({ ns }) => ns.length)) + 2;
     for (const { ns, b } of busiest) {
       out.push(
-        `  ${pad(ns, w)}${padStart(n(b.counts.fail), 6)} fail ${padStart(n(b.counts.warn), 6)} warn ${padStart(n(b.counts.pass), 7)} pass`,
+        `  ${ns.padEnd(w)}${n(b.counts.fail).padStart(6)} fail ${n(b.counts.warn).padStart(6)} warn ${n(b.counts.pass).padStart(7)} pass`,
       );
     }
     out.push("");

@@ -1,3 +1,6 @@
+import type { Reporter, ReporterContext } from "../cli/formats/reporter.js";
+import type { InputProblem } from "../cli/inputs.js";
+import { isAllowed, type ResourceResult, type Summary } from "../cli/report.js";
 import type {
   Action,
   ChecklistRef,
@@ -6,11 +9,8 @@ import type {
   RequestSkipReason,
   Severity,
   SkipReason,
-} from "../../engine/index.js";
-import { warningText } from "../../vap/index.js";
-import type { InputProblem } from "../inputs.js";
-import { isAllowed, type ResourceResult, type Summary } from "../report.js";
-import type { Reporter, ReporterContext } from "./reporter.js";
+} from "../engine/index.js";
+import { warningText } from "../vap/index.js";
 
 /** One element of `results` in `--format json`; the shape is documented in docs/cli.md. */
 export interface JsonResult {

@@ -1,6 +1,5 @@
-import type { WriteSummary } from "./reports.js";
-import type { AuditResult } from "./run.js";
-import type { AuditFinding } from "./types.js";
+import type { AuditFinding, AuditResult, WriteSummary } from "../audit/index.js";
+import { summaryOf } from "../audit/summary.js";
 
 export type TextSink = (text: string) => void | Promise<void>;
 
@@ -14,27 +13,6 @@ export interface JsonHeader {
 
 function indent(json: string, by: string): string {
   return json.replace(/\n/g, `\n${by}`);
-}
-
-/** The `summary` member of the JSON document; also what the background audit logs. */
-export function summaryOf(result: AuditResult) {
-  const { tally } = result;
-  return {
-    startedAt: result.startedAt.toISOString(),
-    finishedAt: result.finishedAt.toISOString(),
-    durationMs: result.durationMs,
-    serverVersion: result.serverVersion?.gitVersion ?? "unknown",
-    version: result.version,
-    findings: { ...tally.totals },
-    deniedObjects: tally.deniedObjects,
-    objects: Object.fromEntries([...tally.kinds].sort(([a], [b]) => a.localeCompare(b))),
-    auditedNamespaces: result.namespaces.length,
-    exemptNamespaces: result.exemptNamespaces,
-    /** Findings past the per-report cap: in `findings` above, but not in PolicyReports. */
-    omittedFromReports: tally.omitted,
-    checks: result.checks,
-    notes: result.notes,
-  };
 }
 
 /**
