@@ -2,13 +2,11 @@ import type { Reporter, ReporterContext } from "../cli/formats/reporter.js";
 import type { InputProblem } from "../cli/inputs.js";
 import { isAllowed, type ResourceResult, type Summary } from "../cli/report.js";
 import type {
-  Action,
-  ChecklistRef,
   PatchOperation,
   PolicyStatus,
   RequestSkipReason,
-  Severity,
   SkipReason,
+  Violation,
 } from "../engine/index.js";
 import { warningText } from "../vap/index.js";
 
@@ -29,16 +27,8 @@ export interface JsonResult {
     reason?: SkipReason;
     exceptions?: string[];
   }[];
-  violations: {
-    policy: string;
-    title: string;
-    checklist: ChecklistRef;
-    severity: Severity;
-    action: Action;
-    message: string;
-    path: string;
-    container: string | null;
-  }[];
+  /** The engine's violations, without the resource (given above) and with `null` for no container. */
+  violations: (Omit<Violation, "resource" | "container"> & { container: string | null })[];
   warnings: string[];
   patch: PatchOperation[];
   /** Failed ValidatingAdmissionPolicy validations; present when policies were given. */

@@ -5,14 +5,11 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { AuditError } from "../../src/audit/errors.js";
 import { runAudit } from "../../src/audit/run.js";
 import type { ListPage } from "../../src/audit/types.js";
 import { KubeAuditSource } from "../../src/cluster/audit-source.js";
-import { definePolicy } from "../../src/engine/index.js";
-import { resolvePolicySet } from "../../src/policyset/index.js";
-import { shippedPolicies } from "../support/policies.js";
+import { specReadingSet } from "../support/policies.js";
 
 /** A field no client-node model has: what a newer API server may send. */
 const NEWER = { futureField: { mode: "strict" } };
@@ -138,22 +135,12 @@ describe("KubeAuditSource", () => {
   it("hands a field newer than client-node's models to the policies", async () => {
     // A policy that reads the newer field, as a policy written for a newer
     // Kubernetes would; it fails what carries it, so a finding proves it arrived.
-    const base = shippedPolicies().find((p) => p.declaration.id === "replicas");
-    if (!base) throw new Error("replicas is not shipped");
-    const reads = definePolicy({
-      id: "replicas",
-      scope: "object",
-      parameters: z.unknown(),
-      validate({ object }) {
-        const spec = (object.spec as { template?: { spec?: Record<string, unknown> } }).template
-          ?.spec;
-        return spec?.futureField ? [{ message: "carries futureField", path: ["spec"] }] : [];
-      },
-    });
-    const policies = resolvePolicySet(
-      [{ ...base, module: reads, declaration: { ...base.declaration, action: "deny" } }],
-      { apiVersion: "tollgate.dev/v1alpha1", kind: "PolicySet" },
-      "test policies",
+    const policies = specReadingSet(
+      (spec) =>
+        Boolean(
+          (spec.template as { spec?: Record<string, unknown> } | undefined)?.spec?.futureField,
+        ),
+      "carries futureField",
     );
     // The server forbids PodDisruptionBudgets; leave that check out of this run.
     const source = new KubeAuditSource(kc);

@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { registry } from "../../policies/index.js";
 import {
   compilePolicySet,
+  definePolicy,
   evaluate,
   inputFromObject,
   type KubeObject,
@@ -17,6 +19,8 @@ import {
   type LoadedPolicy,
   loadPolicySetFile,
   shippedPolicies as loadShippedPolicies,
+  type ResolvedPolicySet,
+  resolvePolicySet,
 } from "../../src/policyset/index.js";
 
 let cache: LoadedPolicy[] | undefined;
@@ -88,4 +92,31 @@ export function objectOf(text: string): KubeObject {
   const [first] = objectsOf(text);
   if (!first) throw new Error("no object in text");
   return first;
+}
+
+/**
+ * A one-policy set whose deny policy (posing as `replicas`, so the shipped
+ * declaration and checklist stay valid) reports `message` for any object whose
+ * spec the predicate picks: a finding then proves a field reached the policies.
+ */
+export function specReadingSet(
+  picks: (spec: Record<string, unknown>) => boolean,
+  message: string,
+): ResolvedPolicySet {
+  const base = shippedPolicies().find((p) => p.declaration.id === "replicas");
+  if (!base) throw new Error("replicas is not shipped");
+  const reads = definePolicy({
+    id: "replicas",
+    scope: "object",
+    parameters: z.unknown(),
+    validate({ object }) {
+      const spec = (object.spec ?? {}) as Record<string, unknown>;
+      return picks(spec) ? [{ message, path: ["spec"] }] : [];
+    },
+  });
+  return resolvePolicySet(
+    [{ ...base, module: reads, declaration: { ...base.declaration, action: "deny" } }],
+    { apiVersion: "tollgate.dev/v1alpha1", kind: "PolicySet" },
+    "test policies",
+  );
 }
