@@ -4,6 +4,8 @@ export const BUSYBOX_REF: string;
 export const BUSYBOX_NONROOT_REF: string;
 export const PAUSE_REF: string;
 export const NONROOT_UID: number;
+export const CERT_MANAGER_REF: string;
+export const CERT_MANAGER_BINARIES: string[];
 export const TOLLGATE_CONFIG: {
   User: string;
   WorkingDir: string;

@@ -5,7 +5,11 @@
 //
 //   node test/node/image.mjs OUT_DIR
 //
-// writes OUT_DIR/{tollgate,busybox,busybox-nonroot,pause}.tar. The Tollgate
+//   node test/node/image.mjs OUT_DIR --cert-manager BIN_DIR
+//
+// writes OUT_DIR/{tollgate,busybox,busybox-nonroot,pause}.tar, and with
+// --cert-manager also OUT_DIR/cert-manager.tar from the controller and
+// cainjector binaries of test/node/cert-manager/build.sh. The Tollgate
 // image is dist/ (run `npm run build` first), production node_modules and the
 // Node.js binary of the machine's `nodejs` Debian package with the shared
 // libraries it links; its user, entrypoint, command, port and working
@@ -38,6 +42,10 @@ export const BUSYBOX_NONROOT_REF = "tollgate.local/busybox:nonroot";
 export const PAUSE_REF = "tollgate.local/pause:node";
 /** The numbered non-root user of BUSYBOX_NONROOT_REF. */
 export const NONROOT_UID = 10001;
+/** cert-manager's controller and cainjector (test/node/cert-manager), one image. */
+export const CERT_MANAGER_REF = "tollgate.local/cert-manager:node";
+/** The binaries that image holds, at the root of its file system. */
+export const CERT_MANAGER_BINARIES = ["controller", "cainjector"];
 
 /** The image config the Dockerfile's runtime stage declares. */
 export const TOLLGATE_CONFIG = {
@@ -230,10 +238,39 @@ async function busyboxImages(outDir) {
   }
 }
 
+/**
+ * Static Go binaries and nothing else: no shell, no libraries. The pod spec
+ * names the binary to run; the user is the same non-root one as Tollgate's.
+ */
+async function certManagerImage(binDir, out) {
+  const root = mkdtempSync(join(tmpdir(), "tollgate-cert-manager-"));
+  try {
+    for (const name of CERT_MANAGER_BINARIES) {
+      const binary = join(binDir, name);
+      if (!existsSync(binary))
+        throw new Error(`${binary} is missing: run test/node/cert-manager/build.sh`);
+      cpSync(binary, join(root, name));
+    }
+    mkdirSync(join(root, "tmp"), { recursive: true, mode: 0o1777 });
+    passwd(root, [
+      ["root", 0],
+      ["nonroot", 65532],
+    ]);
+    const config = { User: "65532:65532", Env: ["PATH=/"], Entrypoint: ["/controller"] };
+    await writeArchive(root, config, CERT_MANAGER_REF, out);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const outDir = process.argv[2];
-  if (!outDir) {
-    console.error("usage: node test/node/image.mjs OUT_DIR");
+  const [outDir, option, certManagerBin, ...rest] = process.argv.slice(2);
+  if (
+    !outDir ||
+    rest.length > 0 ||
+    (option !== undefined && (option !== "--cert-manager" || !certManagerBin))
+  ) {
+    console.error("usage: node test/node/image.mjs OUT_DIR [--cert-manager BIN_DIR]");
     process.exit(2);
   }
   if (!existsSync("/bin/busybox")) {
@@ -243,5 +280,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   mkdirSync(outDir, { recursive: true });
   await tollgateImage(join(outDir, "tollgate.tar"));
   await busyboxImages(outDir);
-  console.log(`images in ${outDir}: tollgate.tar busybox.tar busybox-nonroot.tar pause.tar`);
+  if (certManagerBin) await certManagerImage(certManagerBin, join(outDir, "cert-manager.tar"));
+  console.log(
+    `images in ${outDir}: tollgate.tar busybox.tar busybox-nonroot.tar pause.tar${certManagerBin ? " cert-manager.tar" : ""}`,
+  );
 }

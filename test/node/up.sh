@@ -22,6 +22,10 @@
 #   logs/*.log    their logs
 #   images/*.tar  the images built by image.mjs and imported into containerd
 #
+# cert-manager's controller and cainjector (test/node/cert-manager, built from
+# its Go module) run in the namespace cert-manager, serving tollgate-system, so
+# the cert-manager overlays can be tried (test/node/cluster/leader.test.ts).
+#
 # Idempotent: when the node is Ready and Tollgate is available it exits 0
 # without touching anything. On failure it stops what it started (down.sh)
 # unless TOLLGATE_NODE_KEEP_ON_FAILURE=1.
@@ -56,7 +60,8 @@ exec 9>"$run_dir/.up.lock"
 flock -w 900 9 || die "another up.sh holds $run_dir/.up.lock"
 
 if [ -f "$run_dir/env" ] && pid_alive "$pid_dir/kubelet.pid" &&
-  in_node "$kubectl_bin" --kubeconfig "$kubeconfig" -n tollgate-system wait --for=condition=Available deployment/tollgate --timeout=5s >/dev/null 2>&1; then
+  in_node "$kubectl_bin" --kubeconfig "$kubeconfig" -n tollgate-system wait --for=condition=Available deployment/tollgate --timeout=5s >/dev/null 2>&1 &&
+  in_node "$kubectl_bin" --kubeconfig "$kubeconfig" -n cert-manager wait --for=condition=Available deployment/controller deployment/cainjector --timeout=5s >/dev/null 2>&1; then
   log "already running"
   exit 0
 fi
@@ -77,9 +82,10 @@ trap cleanup_on_failure EXIT
 # --- binaries and images -----------------------------------------------------
 TOLLGATE_E2E_RUN_DIR="$cp_dir" bash "$repo/test/e2e/controlplane/build.sh" >/dev/null
 node_bin="$(bash "$here/build.sh" | tail -n1)"
+cert_manager_bin="$(bash "$here/cert-manager/build.sh" | tail -n1)"
 mkdir -p "$run_dir/images"
 log "building images (test/node/image.mjs)"
-node "$here/image.mjs" "$run_dir/images"
+node "$here/image.mjs" "$run_dir/images" --cert-manager "$cert_manager_bin"
 
 # --- the machine's one node ---------------------------------------------------
 lock_wait="${TOLLGATE_NODE_LOCK_WAIT:-1800}"
@@ -122,7 +128,7 @@ sed -e "s#@RUN@#$run_dir#g" "$here/cni.conflist" > "$run_dir/cni/net.d/10-tollga
 log "containerd"
 start containerd containerd --config "$run_dir/containerd/config.toml"
 wait_for containerd "$timeout_s" in_node ctr --address "$ns_dir/containerd.sock" version
-for image in pause busybox busybox-nonroot tollgate; do
+for image in pause busybox busybox-nonroot tollgate cert-manager; do
   in_node ctr --address "$ns_dir/containerd.sock" -n k8s.io images import --no-unpack=false "$run_dir/images/$image.tar" >/dev/null
 done
 log "images imported: $(in_node ctr --address "$ns_dir/containerd.sock" -n k8s.io images ls -q | tr '\n' ' ')"
@@ -177,6 +183,17 @@ log "kubectl apply -k ${overlay#"$repo"/}"
 kubectl apply -k "$overlay" > "$log_dir/apply.log"
 wait_for kubelet "$timeout_s" kubectl -n tollgate-system wait --for=condition=Available deployment/tollgate --timeout=5s
 log "tollgate is Available: $(kubectl -n tollgate-system get deployment tollgate -o jsonpath='{.status.readyReplicas}') ready replicas"
+
+# --- cert-manager --------------------------------------------------------------
+# After Tollgate: its Roles live in tollgate-system.
+log "cert-manager: CRDs from $cert_manager_bin/crds, kubectl apply -k test/node/cert-manager/deploy"
+kubectl apply --server-side -f "$cert_manager_bin/crds" > "$log_dir/cert-manager-apply.log"
+kubectl wait --for=condition=Established crd --all --timeout="${timeout_s}s" >/dev/null
+kubectl apply -k "$here/cert-manager/deploy" >> "$log_dir/cert-manager-apply.log"
+for deployment in controller cainjector; do
+  wait_for kubelet "$timeout_s" kubectl -n cert-manager wait --for=condition=Available "deployment/$deployment" --timeout=5s
+done
+log "cert-manager is Available"
 
 trap - EXIT
 log "ready; run commands in the namespace with test/node/exec.sh, stop with npm run node:down"

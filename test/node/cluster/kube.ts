@@ -218,6 +218,35 @@ export async function tollgateJudges(ns: string, timeoutMs = 240_000): Promise<v
   });
 }
 
+/** What a client saw while it kept applying objects (see admissionRound). */
+export interface AdmissionLoad {
+  compliant: number;
+  violating: number;
+  failures: string[];
+}
+
+export const newAdmissionLoad = (): AdmissionLoad => ({ compliant: 0, violating: 0, failures: [] });
+
+/**
+ * Round `i` of a client's continuous load in an enforced namespace: applies a
+ * compliant Deployment (zero replicas), which must be admitted, and every
+ * other round dry-runs a privileged pod, which Tollgate itself must deny.
+ * Anything else (a failed call, a timeout, a denial by no one) is a failure.
+ */
+export function admissionRound(load: AdmissionLoad, ns: string, i: number): void {
+  const d = busyboxDeployment(`load-${i}`, ns, "tollgate.local/busybox:root", { runAsUser: 10001 });
+  (d.spec as { replicas: number }).replicas = 0;
+  const applied = kubectl(["apply", "-f", "-"], d);
+  load.compliant++;
+  if (applied.code !== 0) load.failures.push(`load-${i}: ${applied.stderr.trim()}`);
+  if (i % 2 !== 0) return;
+  const denied = kubectl(["create", "--dry-run=server", "-f", "-"], privilegedPod(ns, `priv-${i}`));
+  load.violating++;
+  if (denied.code === 0 || !denied.stderr.includes(DENIED_BY_TOLLGATE)) {
+    load.failures.push(`priv-${i}: exit ${denied.code}: ${denied.stderr.trim()}`);
+  }
+}
+
 /** The path of a kustomization under the repository, for kubectl apply -k. */
 export function repoPath(relative: string): string {
   return new URL(`../../../${relative}`, import.meta.url).pathname;

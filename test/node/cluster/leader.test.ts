@@ -2,19 +2,24 @@
 // Lease tollgate-audit, writes PolicyReports (the API server's audit log says
 // who wrote, by pod IP); deleting it hands the Lease over within the lease
 // duration, and the new holder writes. Then the same with the cert-manager
-// overlay (cert-manager-audit), with the test doing cert-manager's job. The
-// test overlays audit every 20 s instead of every hour.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+// overlay (cert-manager-audit) and the real cert-manager that test/node/up.sh
+// runs: its controller issues the serving Secret, its cainjector fills the
+// caBundles, and a forced renewal reaches every running replica with no failed
+// admission. The test overlays audit every 20 s instead of every hour.
+
+import { X509Certificate } from "node:crypto";
+import { openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  admissionRound,
   busyboxDeployment,
   json,
   kubectl,
   must,
   namespace,
+  newAdmissionLoad,
   repoPath,
   restoreNodeOverlay,
   rolledOut,
@@ -150,6 +155,126 @@ async function leaderElectionHolds(): Promise<void> {
   expect(await onlyLeaderWrites(afterHandover, nextIp)).toEqual([nextIp]);
 }
 
+const WEBHOOK_CONFIGURATIONS = [
+  ["mutatingwebhookconfiguration", "tollgate"],
+  ["validatingwebhookconfiguration", "tollgate-enforce"],
+  ["validatingwebhookconfiguration", "tollgate-report"],
+  ["validatingwebhookconfiguration", "tollgate-mode-label"],
+] as const;
+const SERVICE_NAME = `tollgate.${TOLLGATE_NAMESPACE}.svc`;
+
+interface ServingSecret {
+  metadata: { annotations?: Record<string, string> };
+  data: Record<string, string>;
+}
+
+/** The PEM fields of the Secret cert-manager writes for the Certificate tollgate-serving. */
+function servingSecret(): {
+  cert: X509Certificate;
+  ca: string;
+  annotations: Record<string, string>;
+} {
+  const secret = json<ServingSecret>([
+    "-n",
+    TOLLGATE_NAMESPACE,
+    "get",
+    "secret",
+    "tollgate-serving-tls",
+  ]);
+  const field = (key: string) => Buffer.from(secret.data[key] ?? "", "base64").toString("utf8");
+  return {
+    cert: new X509Certificate(field("tls.crt")),
+    ca: field("ca.crt"),
+    annotations: secret.metadata.annotations ?? {},
+  };
+}
+
+/**
+ * The certificate a replica serves, fetched from its pod IP with the name the
+ * API server uses and verified against `ca` (the handshake fails otherwise).
+ */
+function servedFingerprint(ip: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: ip, port: 8443, servername: SERVICE_NAME, ca, timeout: 5_000 });
+    socket.once("secureConnect", () => {
+      resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? "");
+      socket.end();
+    });
+    socket.once("timeout", () => socket.destroy(new Error(`${ip}:8443: TLS handshake timed out`)));
+    socket.once("error", reject);
+  });
+}
+
+/** Fingerprints served by every running, not terminating, replica, by pod name. */
+async function servedByReplicas(ca: string): Promise<Map<string, string>> {
+  const served = new Map<string, string>();
+  for (const pod of tollgatePods()) {
+    if (pod.status.phase !== "Running" || pod.metadata.deletionTimestamp || !pod.status.podIP)
+      continue;
+    served.set(pod.metadata.name, await servedFingerprint(pod.status.podIP, ca));
+  }
+  return served;
+}
+
+interface WebhookConfiguration {
+  metadata: { managedFields?: { manager?: string; operation?: string }[] };
+  webhooks: { clientConfig: { caBundle?: string } }[];
+}
+
+/** Every webhook of the four configurations trusts `ca`, as written by cainjector. */
+function injectedByCainjector(ca: string): boolean {
+  return WEBHOOK_CONFIGURATIONS.every(([kind, name]) => {
+    const config = json<WebhookConfiguration>(["get", kind, name]);
+    const managers = (config.metadata.managedFields ?? []).map(
+      (f) => `${f.manager}/${f.operation}`,
+    );
+    return (
+      managers.includes("cert-manager-cainjector/Apply") &&
+      config.webhooks.every(
+        (w) => Buffer.from(w.clientConfig.caBundle ?? "", "base64").toString("utf8") === ca,
+      )
+    );
+  });
+}
+
+interface Certificate {
+  metadata: { generation: number };
+  status: { revision?: number; conditions?: { type: string; status: string }[] };
+}
+
+/** Renews now, as `cmctl renew` does: the Issuing condition on the Certificate's status. */
+function forceRenewal(name: string): void {
+  const certificate = json<Certificate>(["-n", TOLLGATE_NAMESPACE, "get", "certificate", name]);
+  const issuing = {
+    type: "Issuing",
+    status: "True",
+    reason: "ManuallyTriggered",
+    message: "renewal forced by test/node/cluster/leader.test.ts",
+    lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    observedGeneration: certificate.metadata.generation,
+  };
+  must([
+    "-n",
+    TOLLGATE_NAMESPACE,
+    "patch",
+    "certificate",
+    name,
+    "--subresource=status",
+    "--type=json",
+    "-p",
+    JSON.stringify([{ op: "add", path: "/status/conditions/-", value: issuing }]),
+  ]);
+}
+
+const CERT_MANAGER_OBJECTS = [
+  "certificate/tollgate-serving",
+  "certificate/tollgate-ca",
+  "issuer/tollgate-ca",
+  "issuer/tollgate-selfsigned",
+  "secret/tollgate-serving-tls",
+  "secret/tollgate-ca",
+];
+
 describe("7. background audit with leader election", () => {
   beforeAll(async () => {
     await trustNodeImages();
@@ -165,7 +290,7 @@ describe("7. background audit with leader election", () => {
     for (const object of [
       "role/tollgate-audit-lease",
       "rolebinding/tollgate-audit-lease",
-      "secret/tollgate-serving-tls",
+      ...CERT_MANAGER_OBJECTS,
     ]) {
       kubectl(["-n", TOLLGATE_NAMESPACE, "delete", object, "--ignore-not-found"]);
     }
@@ -180,45 +305,35 @@ describe("7. background audit with leader election", () => {
     expect(reports.length).toBeGreaterThan(0);
   }, 900_000);
 
-  it("the same with the cert-manager overlay, the test doing cert-manager's part", async () => {
-    // What cert-manager would issue: a CA and a serving certificate for the Service.
-    const dir = mkdtempSync(join(tmpdir(), "tollgate-cm-"));
-    const issued = spawnSync(
-      process.execPath,
-      [
-        repoPath("dist/src/cli/main.js"),
-        "certs",
-        "--service",
-        "tollgate",
-        "--namespace",
-        TOLLGATE_NAMESPACE,
-        "--out",
-        dir,
-      ],
-      { encoding: "utf8", timeout: 60_000 },
-    );
-    expect(issued.status, issued.stderr).toBe(0);
-    kubectl([
+  it("the same with the cert-manager overlay: cert-manager issues, cainjector injects, a renewal reaches every replica", async () => {
+    must([
       "-n",
-      TOLLGATE_NAMESPACE,
-      "delete",
-      "secret",
-      "tollgate-serving-tls",
-      "--ignore-not-found",
+      "cert-manager",
+      "wait",
+      "--for=condition=Available",
+      "deployment/controller",
+      "deployment/cainjector",
+      "--timeout=120s",
     ]);
+    // Nothing of an earlier run: what follows is cert-manager's own doing.
+    for (const object of CERT_MANAGER_OBJECTS) {
+      kubectl(["-n", TOLLGATE_NAMESPACE, "delete", object, "--ignore-not-found"]);
+    }
+    must(["apply", "-k", repoPath("test/node/overlays/cert-manager-audit")]);
     must([
       "-n",
       TOLLGATE_NAMESPACE,
-      "create",
-      "secret",
-      "generic",
-      "tollgate-serving-tls",
-      "--type=kubernetes.io/tls",
-      `--from-file=tls.crt=${join(dir, "tls.crt")}`,
-      `--from-file=tls.key=${join(dir, "tls.key")}`,
-      `--from-file=ca.crt=${join(dir, "ca.crt")}`,
+      "wait",
+      "--for=condition=Ready",
+      "certificate/tollgate-ca",
+      "certificate/tollgate-serving",
+      "--timeout=300s",
     ]);
-    must(["apply", "-k", repoPath("test/node/overlays/cert-manager-audit")]);
+    const issued = servingSecret();
+    expect(issued.annotations["cert-manager.io/certificate-name"]).toBe("tollgate-serving");
+    expect(issued.cert.checkHost(SERVICE_NAME)).toBe(SERVICE_NAME);
+    expect(issued.cert.verify(new X509Certificate(issued.ca).publicKey)).toBe(true);
+
     const pods = await until("replicas serving cert-manager's certificate", 400_000, () => {
       if (!rolledOut() || tollgatePods().length !== 3) return undefined;
       const deployment = json<{
@@ -232,25 +347,68 @@ describe("7. background audit with leader election", () => {
         ? deployment
         : undefined;
     });
-    // What cainjector would do, once the old replicas (which keep their own CA
-    // in the caBundles with --manage-certs) are gone.
-    const caBundle = readFileSync(join(dir, "ca.crt")).toString("base64");
-    for (const [kind, name] of [
-      ["mutatingwebhookconfiguration", "tollgate"],
-      ["validatingwebhookconfiguration", "tollgate-enforce"],
-      ["validatingwebhookconfiguration", "tollgate-report"],
-      ["validatingwebhookconfiguration", "tollgate-mode-label"],
-    ] as const) {
-      const config = json<{ webhooks: unknown[] }>(["get", kind, name]);
-      const patch = config.webhooks.map((_, i) => ({
-        op: "replace",
-        path: `/webhooks/${i}/clientConfig/caBundle`,
-        value: caBundle,
-      }));
-      must(["patch", kind, name, "--type=json", "-p", JSON.stringify(patch)]);
-    }
     expect(pods.spec.template.spec.automountServiceAccountToken).toBe(true);
+    // The replicas that ran with --manage-certs wrote their own CA into the
+    // caBundles until they stopped; cainjector puts cert-manager's back.
+    await until("cainjector's caBundle in every webhook", 300_000, () =>
+      injectedByCainjector(issued.ca) ? true : undefined,
+    );
     await tollgateJudges(namespace("cert-manager-enforce"));
     await leaderElectionHolds();
-  }, 1_200_000);
+
+    // Renewal under load: a client keeps applying while cert-manager issues a
+    // new certificate (new key) into the mounted Secret and every replica
+    // reloads it; no admission may fail meanwhile.
+    const ns = namespace("renewal-load");
+    const before = servingSecret();
+    const revision =
+      json<Certificate>(["-n", TOLLGATE_NAMESPACE, "get", "certificate", "tollgate-serving"]).status
+        .revision ?? 0;
+    const load = newAdmissionLoad();
+    const started = Date.now();
+    forceRenewal("tollgate-serving");
+    let renewedAt = 0;
+    let servedAt = 0;
+    let renewed = before;
+    let after = 0;
+    const deadline = started + 600_000;
+    for (let i = 0; i < 2_000 && after < 10 && Date.now() < deadline; i++) {
+      admissionRound(load, ns, i);
+      if (servedAt) {
+        after++;
+        continue;
+      }
+      if (!renewedAt) {
+        renewed = servingSecret();
+        if (renewed.cert.fingerprint256 !== before.cert.fingerprint256) renewedAt = Date.now();
+        continue;
+      }
+      const served = await servedByReplicas(renewed.ca);
+      if (
+        served.size === 3 &&
+        [...served.values()].every((f) => f === renewed.cert.fingerprint256)
+      ) {
+        servedAt = Date.now();
+      }
+    }
+    const certificate = json<Certificate>([
+      "-n",
+      TOLLGATE_NAMESPACE,
+      "get",
+      "certificate",
+      "tollgate-serving",
+    ]);
+    console.log(
+      `renewal: Secret re-issued ${renewedAt - started} ms after the trigger, served by all 3 replicas ${servedAt - started} ms after it; revision ${revision} -> ${certificate.status.revision}; ${load.compliant} compliant applies, ${load.violating} violating dry runs, ${load.failures.length} failures`,
+    );
+    expect(renewedAt).toBeGreaterThan(0);
+    expect(servedAt).toBeGreaterThan(0);
+    expect(certificate.status.revision).toBe(revision + 1);
+    expect(renewed.cert.serialNumber).not.toBe(before.cert.serialNumber);
+    expect(renewed.cert.publicKey.equals(before.cert.publicKey)).toBe(false);
+    // The CA is kept (rotationPolicy Never on tollgate-ca): the caBundle still holds.
+    expect(renewed.ca).toBe(before.ca);
+    expect(injectedByCainjector(renewed.ca)).toBe(true);
+    expect(load.failures).toEqual([]);
+  }, 1_800_000);
 });

@@ -4,49 +4,11 @@
 // (deploy/base: self-managed certificates, the PolicyException watch, no
 // background audit).
 import { describe, expect, it } from "vitest";
-import { must, restoreNodeOverlay } from "./kube.js";
+import { canIList as canIListAs, EVERYONE } from "./can-i.js";
+import { restoreNodeOverlay } from "./kube.js";
 
 const SA = "system:serviceaccount:tollgate-system:tollgate";
-
-/** Every row of `kubectl auth can-i --list`, columns joined by " | ", sorted. */
-function canIList(namespace: string): string[] {
-  const text = must(["auth", "can-i", "--list", `--as=${SA}`, "-n", namespace]);
-  const [header = "", ...rows] = text.trimEnd().split("\n");
-  expect(header).toMatch(/^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs/);
-  // Columns start where their titles do; the Resources column may be empty.
-  const starts = ["Non-Resource URLs", "Resource Names", "Verbs"].map((t) => header.indexOf(t));
-  const cut = (row: string) =>
-    [0, ...starts].map((start, i) => row.slice(start, starts[i]).trim()).join(" | ");
-  return rows.map(cut).sort();
-}
-
-/** What every authenticated ServiceAccount may do (discovery, self reviews). */
-const EVERYONE = [
-  "selfsubjectreviews.authentication.k8s.io | [] | [] | [create]",
-  "selfsubjectaccessreviews.authorization.k8s.io | [] | [] | [create]",
-  "selfsubjectrulesreviews.authorization.k8s.io | [] | [] | [create]",
-  "clustertrustbundles.certificates.k8s.io | [] | [] | [get list watch]",
-  " | [/.well-known/openid-configuration/] | [] | [get]",
-  " | [/.well-known/openid-configuration] | [] | [get]",
-  " | [/api/*] | [] | [get]",
-  " | [/api] | [] | [get]",
-  " | [/apis/*] | [] | [get]",
-  " | [/apis] | [] | [get]",
-  " | [/healthz] | [] | [get]",
-  " | [/healthz] | [] | [get]",
-  " | [/livez] | [] | [get]",
-  " | [/livez] | [] | [get]",
-  " | [/openapi/*] | [] | [get]",
-  " | [/openapi] | [] | [get]",
-  " | [/openid/v1/jwks/] | [] | [get]",
-  " | [/openid/v1/jwks] | [] | [get]",
-  " | [/readyz] | [] | [get]",
-  " | [/readyz] | [] | [get]",
-  " | [/version/] | [] | [get]",
-  " | [/version/] | [] | [get]",
-  " | [/version] | [] | [get]",
-  " | [/version] | [] | [get]",
-];
+const canIList = (namespace: string) => canIListAs(SA, namespace);
 
 /** deploy/base/rbac.yaml's ClusterRole tollgate-ca-injection: the same in every namespace. */
 const CA_INJECTION = [

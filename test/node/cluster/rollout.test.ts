@@ -4,13 +4,11 @@
 // PodDisruptionBudget's healthy count never drops below what it demands.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  busyboxDeployment,
-  DENIED_BY_TOLLGATE,
+  admissionRound,
   json,
-  kubectl,
   must,
   namespace,
-  privilegedPod,
+  newAdmissionLoad,
   rolledOut,
   TOLLGATE_NAMESPACE,
   tollgateDeployment,
@@ -36,33 +34,15 @@ describe("5. rollout restart of Tollgate under continuous applies", () => {
   it("admits every compliant apply, denies every violating one itself, and the PDB holds", () => {
     const generation = tollgateDeployment().metadata.generation;
     must(["-n", TOLLGATE_NAMESPACE, "rollout", "restart", "deployment/tollgate"]);
-    const failures: string[] = [];
+    const load = newAdmissionLoad();
     const breaches: string[] = [];
-    let compliant = 0;
-    let violating = 0;
     let samples = 0;
     let finished = false;
     let after = 0;
     // Bounded in count (and by a generous deadline, which only ends a stuck rollout).
     const deadline = Date.now() + 900_000;
     for (let i = 0; i < 2_000 && after < APPLIES_AFTER_ROLLOUT && Date.now() < deadline; i++) {
-      const d = busyboxDeployment(`load-${i}`, ns, "tollgate.local/busybox:root", {
-        runAsUser: 10001,
-      });
-      (d.spec as { replicas: number }).replicas = 0;
-      const applied = kubectl(["apply", "-f", "-"], d);
-      compliant++;
-      if (applied.code !== 0) failures.push(`load-${i}: ${applied.stderr.trim()}`);
-      if (i % 2 === 0) {
-        const denied = kubectl(
-          ["create", "--dry-run=server", "-f", "-"],
-          privilegedPod(ns, `priv-${i}`),
-        );
-        violating++;
-        if (denied.code === 0 || !denied.stderr.includes(DENIED_BY_TOLLGATE)) {
-          failures.push(`priv-${i}: exit ${denied.code}: ${denied.stderr.trim()}`);
-        }
-      }
+      admissionRound(load, ns, i);
       const budget = json<Budget>(["-n", TOLLGATE_NAMESPACE, "get", "pdb", "tollgate"]);
       samples++;
       const { currentHealthy = 0, desiredHealthy = 0 } = budget.status;
@@ -76,11 +56,11 @@ describe("5. rollout restart of Tollgate under continuous applies", () => {
       }
     }
     console.log(
-      `rollout restart: ${compliant} compliant applies, ${violating} violating dry runs, ${samples} PDB samples, ${failures.length} failures`,
+      `rollout restart: ${load.compliant} compliant applies, ${load.violating} violating dry runs, ${samples} PDB samples, ${load.failures.length} failures`,
     );
     expect(finished).toBe(true);
     expect(after).toBe(APPLIES_AFTER_ROLLOUT);
-    expect(failures).toEqual([]);
+    expect(load.failures).toEqual([]);
     expect(breaches).toEqual([]);
   }, 1_000_000);
 });
