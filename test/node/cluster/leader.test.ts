@@ -221,8 +221,20 @@ interface WebhookConfiguration {
   webhooks: { clientConfig: { caBundle?: string } }[];
 }
 
-/** Every webhook of the four configurations trusts `ca`, as written by cainjector. */
+/** The certificates of a PEM bundle, by SHA-256 fingerprint. */
+function fingerprints(pem: string): string[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => new X509Certificate(block).fingerprint256);
+}
+
+/**
+ * Every webhook of the four configurations trusts `ca`, as written by
+ * cainjector. cainjector merges: the CA of the replicas that ran with
+ * --manage-certs before may stay beside it, so `ca` must be in the bundle,
+ * not be all of it.
+ */
 function injectedByCainjector(ca: string): boolean {
+  const wanted = new X509Certificate(ca).fingerprint256;
   return WEBHOOK_CONFIGURATIONS.every(([kind, name]) => {
     const config = json<WebhookConfiguration>(["get", kind, name]);
     const managers = (config.metadata.managedFields ?? []).map(
@@ -230,8 +242,10 @@ function injectedByCainjector(ca: string): boolean {
     );
     return (
       managers.includes("cert-manager-cainjector/Apply") &&
-      config.webhooks.every(
-        (w) => Buffer.from(w.clientConfig.caBundle ?? "", "base64").toString("utf8") === ca,
+      config.webhooks.every((w) =>
+        fingerprints(
+          Buffer.from(w.clientConfig.caBundle ?? "", "base64").toString("utf8"),
+        ).includes(wanted),
       )
     );
   });
