@@ -236,7 +236,10 @@ function fingerprints(pem: string): string[] {
 function injectedByCainjector(ca: string): boolean {
   const wanted = new X509Certificate(ca).fingerprint256;
   return WEBHOOK_CONFIGURATIONS.every(([kind, name]) => {
-    const config = json<WebhookConfiguration>(["get", kind, name]);
+    // kubectl leaves managedFields out of its output unless asked.
+    const config = JSON.parse(
+      must(["get", kind, name, "-o", "json", "--show-managed-fields"]),
+    ) as WebhookConfiguration;
     const managers = (config.metadata.managedFields ?? []).map(
       (f) => `${f.manager}/${f.operation}`,
     );
@@ -279,6 +282,12 @@ function forceRenewal(name: string): void {
     JSON.stringify([{ op: "add", path: "/status/conditions/-", value: issuing }]),
   ]);
 }
+
+/** docs/deploy.md's first step when switching from --manage-certs to cert-manager. */
+const MANAGED_CERTIFICATES_RBAC = [
+  ["-n", TOLLGATE_NAMESPACE, "delete", "role,rolebinding", "tollgate-certificates"],
+  ["delete", "clusterrole,clusterrolebinding", "tollgate-ca-injection"],
+] as const;
 
 const CERT_MANAGER_OBJECTS = [
   "certificate/tollgate-serving",
@@ -333,7 +342,28 @@ describe("7. background audit with leader election", () => {
     for (const object of CERT_MANAGER_OBJECTS) {
       kubectl(["-n", TOLLGATE_NAMESPACE, "delete", object, "--ignore-not-found"]);
     }
+    // The switch as docs/deploy.md describes it: first the RBAC of the
+    // self-managed certificates, which `apply` would leave behind and with
+    // which the replicas still running --manage-certs would put their own CA
+    // back as the whole caBundle; then the overlay.
+    for (const args of MANAGED_CERTIFICATES_RBAC) must([...args, "--ignore-not-found"]);
     must(["apply", "-k", repoPath("test/node/overlays/cert-manager-audit")]);
+    for (const [kind, name] of WEBHOOK_CONFIGURATIONS) {
+      expect(
+        kubectl(["auth", "can-i", "patch", `${kind}/${name}`, `--as=${SA_USER}`]).stdout.trim(),
+      ).toBe("no");
+    }
+    expect(
+      kubectl([
+        "-n",
+        TOLLGATE_NAMESPACE,
+        "auth",
+        "can-i",
+        "create",
+        "secrets",
+        `--as=${SA_USER}`,
+      ]).stdout.trim(),
+    ).toBe("no");
     must([
       "-n",
       TOLLGATE_NAMESPACE,
@@ -362,13 +392,16 @@ describe("7. background audit with leader election", () => {
         : undefined;
     });
     expect(pods.spec.template.spec.automountServiceAccountToken).toBe(true);
-    // The replicas that ran with --manage-certs wrote their own CA into the
-    // caBundles until they stopped; cainjector puts cert-manager's back.
+    // cainjector adds cert-manager's CA beside the one the --manage-certs
+    // replicas injected (it merges), so both generations verify mid-rollout.
     await until("cainjector's caBundle in every webhook", 300_000, () =>
       injectedByCainjector(issued.ca) ? true : undefined,
     );
     await tollgateJudges(namespace("cert-manager-enforce"));
     await leaderElectionHolds();
+    // The overlay's apply put back the shipped policy set; the load below
+    // applies the node's own images.
+    await trustNodeImages();
 
     // Renewal under load: a client keeps applying while cert-manager issues a
     // new certificate (new key) into the mounted Secret and every replica
