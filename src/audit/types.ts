@@ -1,5 +1,6 @@
 import type {
   ChecklistRef,
+  CheckScope,
   KubeObject,
   PatchOperation,
   ServerVersion,
@@ -54,7 +55,7 @@ export interface AuditFinding {
    * `cluster` findings go to the ClusterPolicyReport; `namespace` ones to
    * their namespace's PolicyReport (or the cluster one for exempt namespaces).
    */
-  scope: "namespace" | "cluster";
+  scope: CheckScope;
 }
 
 /** One page of a list call. Items carry `apiVersion` and `kind`. */

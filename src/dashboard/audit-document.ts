@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { CHECK_SCOPES } from "../engine/cluster-check.js";
+import { SEVERITIES } from "../engine/types.js";
 
 /**
  * The one place that reads a `tollgate audit --format json` document. The
@@ -7,7 +9,7 @@ import { z } from "zod";
  * needs are checked, and a bad document fails naming the field.
  */
 
-const severity = z.enum(["critical", "high", "medium", "low"]);
+const severity = z.enum(SEVERITIES);
 const checklist = z.object({ section: z.string(), item: z.string() });
 
 const exceptionRef = z.object({
@@ -37,7 +39,7 @@ const finding = z.object({
   path: z.string().optional(),
   container: z.string().optional(),
   patch: z.array(z.unknown()).optional(),
-  scope: z.enum(["namespace", "cluster"]),
+  scope: z.enum(CHECK_SCOPES),
   /** The PolicyException that covers the finding (the engine's ExceptionRef), or its name. */
   exception: z.union([z.string(), exceptionRef]).optional(),
 });

@@ -69,6 +69,15 @@ export interface ClusterCheckModule<P = unknown, F = unknown> {
   judge: (facts: ClusterFacts<F>, parameters: P) => CheckOutcome[];
 }
 
+/**
+ * Where a check's findings are reported: `namespace` to the subject's
+ * namespace report, `cluster` to the ClusterPolicyReport. The one statement
+ * of the union: check.yaml's schema, the audit's findings and the dashboard's
+ * reader of audit JSON are derived from it.
+ */
+export const CHECK_SCOPES = ["namespace", "cluster"] as const;
+export type CheckScope = (typeof CHECK_SCOPES)[number];
+
 /** The data half: `policies/cluster/<id>/check.yaml`, with the policies' fields. */
 export interface ClusterCheckDeclaration {
   id: string;
@@ -77,7 +86,7 @@ export interface ClusterCheckDeclaration {
   checklist: ChecklistRef;
   severity: Severity;
   /** `cluster` findings go to the ClusterPolicyReport, `namespace` ones to their namespace. */
-  scope: "namespace" | "cluster";
+  scope: CheckScope;
   parameters: unknown;
 }
 

@@ -1,6 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import type { ClusterCheckDeclaration, ClusterCheckModule } from "../engine/index.js";
+import {
+  CHECK_SCOPES,
+  type ClusterCheckDeclaration,
+  type ClusterCheckModule,
+} from "../engine/index.js";
 import {
   checkChecklistItem,
   checkId,
@@ -15,7 +19,7 @@ import { checkDeclarationShape } from "./schema.js";
 
 /** The data half of a cluster check: `policies/cluster/<id>/check.yaml`. */
 export const clusterCheckSchema = z
-  .object({ ...checkDeclarationShape, scope: z.enum(["namespace", "cluster"]) })
+  .object({ ...checkDeclarationShape, scope: z.enum(CHECK_SCOPES) })
   .strict();
 
 export interface LoadedClusterCheck {
