@@ -41,6 +41,7 @@ export function selectPolicies(
   return {
     ...resolved,
     policies,
-    set: compilePolicySet(policies, resolved.settings.exemptNamespaces),
+    // The set's workloadKinds too, or a Rollout's pod template would go unjudged.
+    set: compilePolicySet(policies, resolved.settings.exemptNamespaces, resolved.workloadKinds),
   };
 }

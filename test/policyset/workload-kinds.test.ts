@@ -137,4 +137,22 @@ spec:
     expect(result.stdout).toContain("privileged");
     expect(result.stdout).toContain("from docker.io, which is not a trusted registry");
   });
+
+  it("tollgate test keeps judging the Rollout's template with --policy or --skip", async () => {
+    const file = `${workspace({ "rollout.yaml": `${JSON.stringify(rollout())}\n` })}/rollout.yaml`;
+    for (const flags of [
+      ["--policy", "privileged"],
+      ["--skip", "probes"],
+    ]) {
+      const result = await tollgate(["test", ...flags, file]);
+      expect(result.code, flags.join(" ")).toBe(1);
+      expect(result.stdout).toContain("runs privileged");
+    }
+    // A mutation named by --policy patches the template too.
+    const fix = await tollgate(["test", "-o", "json", "--policy", "resource-defaults", file]);
+    const [entry] = JSON.parse(fix.stdout).results as { patch: { path: string }[] }[];
+    expect(entry?.patch.map((op) => op.path)).toEqual([
+      "/spec/template/spec/containers/0/resources",
+    ]);
+  });
 });
