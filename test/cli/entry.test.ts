@@ -26,6 +26,11 @@ describe("the tollgate executable", () => {
     const dir = workspace({
       "system.yaml": privilegedPod("agent", "kube-system"),
       "broken.yaml": "kind: Pod\nmetadata: [unclosed\n",
+      // Not manifests: an unrendered chart template and a key JSON cannot hold.
+      "chart.yaml":
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  {{- toYaml .Values.data | nindent 2 }}\n",
+      "keys.yaml":
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: k}\ndata:\n  ? {a: 1}\n  : b\n",
     });
 
     const admitted = tollgate(["test", join(dir, "system.yaml")]);
@@ -38,9 +43,21 @@ describe("the tollgate executable", () => {
     expect(denied.code).toBe(1);
     expect(denied.stdout.trimEnd().split("\n").at(-1)).toMatch(/^300 resources: 300 denied, /);
 
-    const badInput = tollgate(["test", join(dir, "broken.yaml"), join(dir, "system.yaml")]);
+    const badInput = tollgate([
+      "test",
+      ...["broken.yaml", "chart.yaml", "keys.yaml", "system.yaml"].map((f) => join(dir, f)),
+    ]);
     expect(badInput.code).toBe(2);
-    expect(badInput.stderr).toMatch(/broken\.yaml: document 1 \(line \d+\): invalid YAML/);
+    // One line per bad file, each its own, and nothing else: no warning of Node or a library.
+    const lines = badInput.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^tollgate: \S*broken\.yaml: document 1 \(line \d+\): invalid YAML/);
+    expect(lines[1]).toMatch(
+      /^tollgate: \S*chart\.yaml: is a template \(\{\{ … \}\}\), not a manifest/,
+    );
+    expect(lines[2]).toMatch(
+      /^tollgate: \S*keys\.yaml: document 1 \(line 5\): a mapping key is a mapping/,
+    );
     expect(badInput.stdout).toContain("Pod kube-system/agent");
 
     const badConfig = tollgate(["test", "--config", join(dir, "missing.yaml"), "-"]);
