@@ -58,11 +58,10 @@ export function fixText(text: string, source: string, options: FixOptions): Fixe
   const problems: InputProblem[] = [];
   const unchanged = (): FixedText => ({ text, changed: false, patched: [], problems });
   const patched: PatchedResource[] = [];
-  const pieces = splitText(text);
   const json = isJsonText(text);
   let out = "";
   let at = 0;
-  for (const piece of pieces) {
+  for (const piece of splitText(text)) {
     const read = readPiece(piece, source);
     problems.push(...read.problems);
     if (piece.kind !== "document" || read.problems.some((p) => !p.unknown)) return unchanged();
