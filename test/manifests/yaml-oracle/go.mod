@@ -1,6 +1,7 @@
 // The YAML reader kubectl uses, pinned to the Kubernetes release of the e2e
-// control plane (test/e2e/controlplane/go.mod). Built by build.sh beside this
-// file for the differential test in test/manifests/kubectl-yaml.test.ts.
+// control plane (test/e2e/controlplane/go.mod). Built and cached by
+// test/support/go-tool.sh for the differential test in
+// test/manifests/kubectl-yaml.test.ts.
 module tollgate.local/test/yaml-oracle
 
 go 1.26.0
