@@ -15,6 +15,7 @@ export default definePolicy({
             "has no livenessProbe; add one (httpGet, tcpSocket, grpc or exec) that fails only when a restart would help",
           path: [...c.path, "livenessProbe"],
           container: c,
+          part: "liveness",
         });
       }
       if (readiness && !c.container.readinessProbe) {
@@ -23,6 +24,7 @@ export default definePolicy({
             "has no readinessProbe; add one that succeeds only when the container can serve requests",
           path: [...c.path, "readinessProbe"],
           container: c,
+          part: "readiness",
         });
       }
     }

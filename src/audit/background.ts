@@ -114,7 +114,7 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
     score: gauge(
       registry,
       "tollgate_audit_checklist_score_ratio",
-      "Passing share of the checklist items in reach, 0 to 1, in the last background audit",
+      "Passing share of the checklist items in reach, each weighed by its coverage (partial counts half), 0 to 1, in the last background audit",
     ),
   };
 
@@ -143,7 +143,7 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
       metrics.items.set({ status: "pass" }, score.passed);
       metrics.items.set({ status: "fail" }, score.failed);
       metrics.items.set({ status: "out-of-reach" }, score.outOfReach);
-      metrics.score.set(score.inReach === 0 ? 0 : score.passed / score.inReach);
+      metrics.score.set(score.ratio);
       metrics.lastRun.set(Date.now() / 1000);
       metrics.runs.inc({ result: "success" });
       const { checks: _checks, ...summary } = summaryOf(result);

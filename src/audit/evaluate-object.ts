@@ -1,7 +1,9 @@
 import {
+  type ChecklistRef,
   describeResource,
   evaluate,
   inputFromObject,
+  itemRef,
   type KubeObject,
   type PatchOperation,
   type PolicyDeclaration,
@@ -66,7 +68,8 @@ function mutationFinding(
     source: "policy",
     policy: id,
     title: declaration.title,
-    checklist: declaration.checklist,
+    // A mutation's patch is about its first item: no mutation has parts.
+    checklist: itemRef(declaration.checklist[0] as ChecklistRef),
     severity: declaration.severity,
     action: "patch",
     result: "warn",

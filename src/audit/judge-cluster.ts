@@ -69,7 +69,7 @@ export function judgeClusterChecks(
       if (outcome.status === "pass") {
         passes.push({
           bucket,
-          pass: { id: declaration.id, source: "check", checklist: declaration.checklist },
+          pass: { id: declaration.id, source: "check", checklist: [declaration.checklist] },
         });
       } else if (outcome.status === "fail") {
         const finding = checkFinding(declaration, outcome.message, outcome.subject, outcome.path);

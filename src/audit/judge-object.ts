@@ -2,17 +2,18 @@ import type { ChecklistRef } from "../engine/index.js";
 import { type CheckFact, factsOf } from "./facts.js";
 import { bucketOf, type ListedObject } from "./listed-object.js";
 import type { AuditPlan } from "./plan.js";
+import { itemKey } from "./reach.js";
 import type { KindCounts } from "./tally.js";
 import type { AuditFinding } from "./types.js";
 
 /** What happened to a listed object, as the per-kind counts tell it. */
 export type Disposition = Exclude<keyof KindCounts, "listed"> | "not-evaluated";
 
-/** A policy that ran on the object and found nothing. */
+/** A policy that ran on the object and found nothing, and the checklist items it judged. */
 export interface RulePass {
   id: string;
   source: "policy" | "check";
-  checklist: ChecklistRef;
+  checklist: readonly ChecklistRef[];
 }
 
 /** Everything the audit makes of one listed object. */
@@ -24,11 +25,17 @@ export interface ObjectJudgement {
   facts: readonly CheckFact[];
   passes: readonly RulePass[];
   findings: readonly AuditFinding[];
+  /**
+   * Items a failed policy judged and found nothing about: the parts of a
+   * policy of several items that passed (probes' readiness when only the
+   * liveness probe is missing). They count as checked, not as passes.
+   */
+  judged: readonly ChecklistRef[];
   /** Whether admission would reject the object. */
   denied: boolean;
 }
 
-const NOTHING = { facts: [], passes: [], findings: [], denied: false } as const;
+const NOTHING = { facts: [], passes: [], findings: [], judged: [], denied: false } as const;
 
 /**
  * The judge step for one object: its facts for the cluster checks, then the
@@ -50,10 +57,16 @@ export function judgeObject(plan: AuditPlan, listed: ListedObject): ObjectJudgem
   if (listed.owner && evaluate.has(listed.owner.kind)) return skip("coveredByOwner");
   const { results, findings } = plan.evaluator.evaluate(listed.object, listed.ref);
   const passes: RulePass[] = [];
+  const judged: ChecklistRef[] = [];
   for (const { policy: id, status } of results) {
-    const declaration = plan.declarations.get(id);
-    if (declaration && status === "pass") {
-      passes.push({ id, source: "policy", checklist: declaration.checklist });
+    const items = plan.items.get(id);
+    if (!items) continue;
+    if (status === "pass") passes.push({ id, source: "policy", checklist: items });
+    else if (status === "fail" && items.length > 1) {
+      const found = new Set(
+        findings.filter((f) => f.policy === id).map((f) => itemKey(f.checklist)),
+      );
+      for (const item of items) if (!found.has(itemKey(item))) judged.push(item);
     }
   }
   return {
@@ -62,6 +75,7 @@ export function judgeObject(plan: AuditPlan, listed: ListedObject): ObjectJudgem
     facts,
     passes,
     findings,
+    judged,
     denied: findings.some((f) => f.action === "deny"),
   };
 }

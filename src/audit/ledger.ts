@@ -51,6 +51,7 @@ export class AuditLedger {
     }
     if (judgement.disposition !== "not-evaluated") counts[judgement.disposition]++;
     for (const pass of judgement.passes) tally.pass(judgement.bucket, pass, pass.checklist);
+    for (const item of judgement.judged) tally.judged(item);
     if (judgement.denied) tally.deniedObjects++;
     for (const finding of judgement.findings) tally.add(judgement.bucket, finding);
   }

@@ -1,4 +1,9 @@
-import type { PolicyDeclaration, PolicySet } from "../engine/index.js";
+import {
+  type ChecklistMapping,
+  coveredItems,
+  type PolicyDeclaration,
+  type PolicySet,
+} from "../engine/index.js";
 import type { LoadedClusterCheck } from "../policyset/index.js";
 import { ObjectEvaluator } from "./evaluate-object.js";
 import { type Observers, observersOf } from "./facts.js";
@@ -16,6 +21,11 @@ export interface AuditPlan {
   /** For each listed kind, the cluster checks that observe it. */
   readonly observers: Observers;
   readonly declarations: ReadonlyMap<string, PolicyDeclaration>;
+  /**
+   * The checklist items each enabled policy judges with its parameters (a
+   * part whose parameter is off left out): what its pass is a pass of.
+   */
+  readonly items: ReadonlyMap<string, readonly ChecklistMapping[]>;
   readonly evaluator: ObjectEvaluator;
   /** Namespaces to read; undefined reads the whole cluster. */
   readonly namespaces: readonly string[] | undefined;
@@ -44,6 +54,9 @@ export function planAudit(
     clusterChecks,
     observers: observersOf(clusterChecks),
     declarations,
+    items: new Map(
+      set.policies.map(({ declaration: d }) => [d.id, coveredItems(d.checklist, d.parameters)]),
+    ),
     evaluator: new ObjectEvaluator(set, declarations),
     namespaces,
     pageSize,

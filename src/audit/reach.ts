@@ -1,4 +1,9 @@
-import { CHECKLIST, type ChecklistRef } from "../engine/index.js";
+import {
+  CHECKLIST,
+  type ChecklistCoverage,
+  type ChecklistMapping,
+  type ChecklistRef,
+} from "../engine/index.js";
 
 /**
  * Why a checklist item is not judged. `api`: the Kubernetes API shows it,
@@ -147,34 +152,46 @@ export const ITEM_REACH: Readonly<Record<string, Readonly<Record<string, OutOfRe
 export interface ItemReach {
   section: string;
   item: string;
-  /** Enabled policies whose `checklist` is this item. */
+  /** Enabled policies whose `checklist` names this item (with a part, one that is on). */
   policies: string[];
   /** Cluster checks of this item. */
   checks: string[];
+  /**
+   * `full` when a cluster check or a full mapping covers the item, `partial`
+   * when only partial mappings do (it then weighs less in the score); unset
+   * when nothing covers it.
+   */
+  coverage?: ChecklistCoverage | undefined;
   /** Set when neither a policy nor a check covers the item. */
   outOfReach?: OutOfReach | undefined;
 }
 
 /**
- * The reach of every checklist item for a set of enabled policies and the
- * cluster checks: in reach when at least one of them covers the item.
+ * The reach of every checklist item for a set of enabled policies (each
+ * with the items its parameters leave on, `coveredItems`) and the cluster
+ * checks: in reach when at least one of them covers the item.
  */
 export function reachOf(
-  policies: readonly { id: string; checklist: ChecklistRef }[],
+  policies: readonly { id: string; checklist: readonly ChecklistMapping[] }[],
   checks: readonly { id: string; checklist: ChecklistRef }[],
 ): ItemReach[] {
   const out: ItemReach[] = [];
   for (const [section, items] of Object.entries(CHECKLIST)) {
     for (const item of items) {
       const same = (ref: ChecklistRef) => ref.section === section && ref.item === item;
-      const byPolicy = policies.filter((p) => same(p.checklist)).map((p) => p.id);
+      const mappings = policies.flatMap((p) =>
+        p.checklist.filter(same).map((m) => ({ id: p.id, coverage: m.coverage })),
+      );
+      const byPolicy = mappings.map((m) => m.id);
       const byCheck = checks.filter((c) => same(c.checklist)).map((c) => c.id);
       const covered = byPolicy.length > 0 || byCheck.length > 0;
+      const full = byCheck.length > 0 || mappings.some((m) => m.coverage === "full");
       out.push({
         section,
         item,
         policies: byPolicy.sort(),
         checks: byCheck,
+        coverage: covered ? (full ? "full" : "partial") : undefined,
         outOfReach: covered ? undefined : (ITEM_REACH[section]?.[item] ?? "api"),
       });
     }

@@ -137,7 +137,7 @@ function scoreOf(
   unknown: ReadonlyMap<string, string>,
 ): ChecklistScore {
   const reach = reachOf(
-    plan.set.policies.map((p) => ({ id: p.declaration.id, checklist: p.declaration.checklist })),
+    [...plan.items].map(([id, checklist]) => ({ id, checklist })),
     checksOf(plan),
   );
   return scoreChecklist(reach, tally.items, unknown);

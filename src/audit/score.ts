@@ -1,9 +1,24 @@
-import { CHECKLIST } from "../engine/index.js";
+import { CHECKLIST, type ChecklistCoverage } from "../engine/index.js";
 import { type ItemReach, itemKey, OUT_OF_REACH_REASONS } from "./reach.js";
 import { type ActionCounts, type ItemTally, zeroActions } from "./tally.js";
 import type { AuditFinding } from "./types.js";
 
 export type ItemStatus = "pass" | "fail" | "out-of-reach";
+
+/**
+ * What an item only partial mappings cover counts for in the score, against
+ * 1 for an item a check or a full mapping covers: a seccomp profile says
+ * something about runtime security, not all of it.
+ */
+export const PARTIAL_WEIGHT = 0.5;
+
+/**
+ * Why an item in reach is not scored: no policy or check of it judged
+ * anything in this run (nothing was of a kind they judge, or every policy
+ * of it was skipped, as probes is on a Job).
+ */
+export const NOT_JUDGED_REASON =
+  "nothing in this run was judged by its policies and checks (no object of a kind they judge, or all were skipped)";
 
 export interface ItemScore {
   section: string;
@@ -12,6 +27,8 @@ export interface ItemScore {
   /** Enabled policies and cluster checks that judged the item. */
   policies: string[];
   checks: string[];
+  /** How fully they judge it (see ItemReach); unset when nothing does. */
+  coverage?: ChecklistCoverage | undefined;
   /** Why an out-of-reach item is not judged. */
   reason?: string | undefined;
   findings: number;
@@ -34,7 +51,12 @@ export interface ChecklistScore {
   failed: number;
   outOfReach: number;
   inReach: number;
-  /** passed / inReach, as a whole percentage; 0 when nothing is in reach. */
+  /**
+   * Passed over in-reach items, each weighed by its coverage (1, or
+   * PARTIAL_WEIGHT for partial); 0 when nothing is in reach.
+   */
+  ratio: number;
+  /** `ratio` as a whole percentage. */
   percent: number;
   sections: SectionScore[];
   items: ItemScore[];
@@ -42,10 +64,12 @@ export interface ChecklistScore {
 
 /**
  * Scores every checklist item: `fail` when any finding (of any action) is
- * about it, `pass` when a policy or check covered it and found nothing,
- * `out-of-reach` when nothing in this run can judge it. Checks listed in
- * `unknownChecks` could not run (the server version was unreadable), so an
- * item only they cover is out of reach, with their reason.
+ * about it, `pass` when a policy or check judged it at least once (ran on an
+ * object, not skipped) and found nothing, `out-of-reach` when nothing in this
+ * run can judge it or nothing did. Checks listed in `unknownChecks` could not
+ * run (the server version was unreadable), so an item only they cover is out
+ * of reach, with their reason. The percentage weighs each item in reach by
+ * its coverage.
  */
 export function scoreChecklist(
   reach: readonly ItemReach[],
@@ -61,6 +85,7 @@ export function scoreChecklist(
       item: r.item,
       policies: r.policies,
       checks,
+      coverage: r.coverage,
       findings: tally?.findings ?? 0,
       byAction: tally ? { ...tally.byAction } : zeroActions(),
       checked: tally?.checked ?? 0,
@@ -71,6 +96,7 @@ export function scoreChecklist(
       const reason = unknown ?? OUT_OF_REACH_REASONS[r.outOfReach ?? "api"];
       return { ...base, status: "out-of-reach", reason };
     }
+    if (base.checked === 0) return { ...base, status: "out-of-reach", reason: NOT_JUDGED_REASON };
     return { ...base, status: base.findings > 0 ? "fail" : "pass" };
   });
   const sections = Object.keys(CHECKLIST).map((section) => {
@@ -85,12 +111,22 @@ export function scoreChecklist(
   const passed = scored.filter((s) => s.status === "pass").length;
   const failed = scored.filter((s) => s.status === "fail").length;
   const inReach = passed + failed;
+  const weight = (s: ItemScore) => (s.coverage === "partial" ? PARTIAL_WEIGHT : 1);
+  let passedWeight = 0;
+  let inReachWeight = 0;
+  for (const s of scored) {
+    if (s.status === "out-of-reach") continue;
+    inReachWeight += weight(s);
+    if (s.status === "pass") passedWeight += weight(s);
+  }
+  const ratio = inReachWeight === 0 ? 0 : passedWeight / inReachWeight;
   return {
     passed,
     failed,
     outOfReach: scored.length - inReach,
     inReach,
-    percent: inReach === 0 ? 0 : Math.round((passed / inReach) * 100),
+    ratio,
+    percent: Math.round(ratio * 100),
     sections,
     items: scored,
   };

@@ -259,10 +259,19 @@ export class AuditTally {
     return tally;
   }
 
-  /** Records a passed evaluation of one rule in one bucket. */
-  pass(bucketKey: string, rule: { id: string; source: RuleTally["source"] }, ref: ChecklistRef) {
+  /** Records a passed evaluation of one rule in one bucket, and of each item it judged. */
+  pass(
+    bucketKey: string,
+    rule: { id: string; source: RuleTally["source"] },
+    items: readonly ChecklistRef[],
+  ) {
     this.bucket(bucketKey).counts.pass++;
     this.rule(rule.id, rule.source).passes++;
+    for (const ref of items) this.item(ref).checked++;
+  }
+
+  /** Records that an item was judged and found clean by a rule that failed on another item. */
+  judged(ref: ChecklistRef) {
     this.item(ref).checked++;
   }
 

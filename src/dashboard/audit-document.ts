@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CHECKLIST_COVERAGES } from "../engine/checklist.js";
 import { CHECK_SCOPES } from "../engine/cluster-check.js";
 import { SEVERITIES } from "../engine/types.js";
 
@@ -114,6 +115,8 @@ const documentSchema = z.object({
           findings: z.number(),
           policies: z.array(z.string()),
           checks: z.array(z.string()),
+          /** Absent in documents written before items could be partly judged. */
+          coverage: z.enum(CHECKLIST_COVERAGES).optional(),
           reason: z.string().optional(),
         }),
       ),

@@ -1,3 +1,5 @@
+import type { ChecklistRef } from "./types.js";
+
 /**
  * The sections and items of the AKS checklist (July 2022 edition), used to
  * validate the `checklist` field of every policy and to score audits.
@@ -128,4 +130,45 @@ export const CHECKLIST: Readonly<Record<string, readonly string[]>> = {
 
 export function isChecklistItem(section: string, item: string): boolean {
   return CHECKLIST[section]?.includes(item) ?? false;
+}
+
+/**
+ * How much of a checklist item a policy judges. `full`: the item's own
+ * practice. `partial`: one proxy of a wider practice (a seccomp profile for
+ * "Runtime Security of Applications", no SSH port for the bastion item): the
+ * audit's score weighs an item only partial mappings cover less.
+ */
+export const CHECKLIST_COVERAGES = ["full", "partial"] as const;
+export type ChecklistCoverage = (typeof CHECKLIST_COVERAGES)[number];
+
+/** One checklist item a policy judges, and how much of it (its policy.yaml's `checklist`). */
+export interface ChecklistMapping extends ChecklistRef {
+  coverage: ChecklistCoverage;
+  /**
+   * For a policy that judges several items (probes: liveness and readiness),
+   * the boolean parameter that turns this part on: the item is judged only
+   * while it is true, and the findings about it name it (`Finding.part`).
+   */
+  part?: string | undefined;
+}
+
+/** The items a policy judges with these parameters: a part whose parameter is false judges nothing. */
+export function coveredItems(
+  checklist: readonly ChecklistMapping[],
+  parameters: unknown,
+): ChecklistMapping[] {
+  const params = (parameters ?? {}) as Record<string, unknown>;
+  return checklist.filter((m) => m.part === undefined || params[m.part] !== false);
+}
+
+/** The section and item alone, as findings and reports carry them. */
+export function itemRef({ section, item }: ChecklistRef): ChecklistRef {
+  return { section, item };
+}
+
+/** `Section / item`, with `(partial)` for a partial mapping; several joined by `; `. */
+export function describeChecklist(checklist: readonly ChecklistMapping[]): string {
+  return checklist
+    .map((m) => `${m.section} / ${m.item}${m.coverage === "partial" ? " (partial)" : ""}`)
+    .join("; ");
 }

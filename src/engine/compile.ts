@@ -1,7 +1,8 @@
 import picomatch from "picomatch";
+import { itemRef } from "./checklist.js";
 import type { ObjectTarget, PolicyDeclaration, PolicyModule } from "./policy.js";
 import { type PolicyResult, SKIP_REASONS, type SkipReason, skipResult } from "./result.js";
-import type { Operation } from "./types.js";
+import type { ChecklistRef, Operation } from "./types.js";
 import {
   type PodTarget,
   type PodTemplateLookup,
@@ -37,6 +38,10 @@ export interface CompiledPolicy {
   exemptNamespace: Matcher;
   exemptName: Matcher;
   exemptImage: Matcher;
+  /** The checklist item of a finding that names no part: the declaration's first. */
+  item: ChecklistRef;
+  /** The item of each named part (`Finding.part`). */
+  partItems: ReadonlyMap<string, ChecklistRef>;
   /** This policy's result for each skip reason, built once: skipping allocates nothing. */
   skips: Readonly<Record<SkipReason, PolicyResult>>;
 }
@@ -96,6 +101,10 @@ export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPol
     exemptNamespace: globMatcher(exemptions.namespaces),
     exemptName: globMatcher(exemptions.names),
     exemptImage: globMatcher(exemptions.images),
+    item: itemRef(declaration.checklist[0] as ChecklistRef),
+    partItems: new Map(
+      declaration.checklist.flatMap((m) => (m.part === undefined ? [] : [[m.part, itemRef(m)]])),
+    ),
     skips: Object.fromEntries(
       SKIP_REASONS.map((reason) => [reason, skipResult(declaration.id, reason)]),
     ) as Record<SkipReason, PolicyResult>,

@@ -147,11 +147,12 @@ function describe(resource: ResourceRef, finding: Finding): string {
 }
 
 function toViolation(policy: CompiledPolicy, resource: ResourceRef, finding: Finding): Violation {
-  const { id, title, checklist, severity, action } = policy.declaration;
+  const { id, title, severity, action } = policy.declaration;
+  const part = finding.part === undefined ? undefined : policy.partItems.get(finding.part);
   return {
     policy: id,
     title,
-    checklist,
+    checklist: part ?? policy.item,
     severity,
     action,
     message: describe(resource, finding),

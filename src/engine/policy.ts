@@ -1,9 +1,9 @@
 import type { z } from "zod";
+import type { ChecklistMapping } from "./checklist.js";
 import type { KubeObject } from "./kube.js";
 import type { Path } from "./paths.js";
 import type {
   Action,
-  ChecklistRef,
   Operation,
   PatchOperation,
   ResourceRef,
@@ -41,6 +41,12 @@ export interface Finding {
    * of its cost budget): the result is `error`, and the message says why.
    */
   error?: boolean;
+  /**
+   * Which part of a policy that judges several checklist items this finding
+   * is about (the `part` of one of its policy.yaml `checklist` entries); the
+   * first entry when unset.
+   */
+  part?: string | undefined;
 }
 
 interface PodHooks<P> {
@@ -105,7 +111,11 @@ export interface PolicyDeclaration {
   title: string;
   /** What the policy checks and why its default action was chosen. */
   description: string;
-  checklist: ChecklistRef;
+  /**
+   * The checklist items it judges, at least one: findings are about the first
+   * unless they name another's `part`.
+   */
+  checklist: readonly ChecklistMapping[];
   severity: Severity;
   type: PolicyType;
   action: Action;

@@ -15,7 +15,7 @@ import {
 } from "../cel/index.js";
 import {
   ACTIONS,
-  type ChecklistRef,
+  type ChecklistMapping,
   definePolicy,
   type Finding,
   isChecklistItem,
@@ -77,8 +77,8 @@ export const celPolicyFileSchema = z.array(celPolicySchema);
 /** Where a policy without a checklist item is reported; no checklist score counts it. */
 export const CUSTOM_SECTION = "Custom";
 
-function checklistOf(source: CelPolicySource, file: string, field: string): ChecklistRef {
-  if (!source.checklist) return { section: CUSTOM_SECTION, item: source.id };
+function checklistOf(source: CelPolicySource, file: string, field: string): ChecklistMapping[] {
+  if (!source.checklist) return [{ section: CUSTOM_SECTION, item: source.id, coverage: "full" }];
   const { section, item } = source.checklist;
   if (!isChecklistItem(section, item)) {
     throw new PolicyLoadError(
@@ -87,7 +87,7 @@ function checklistOf(source: CelPolicySource, file: string, field: string): Chec
       `"${section}" / "${item}" is not an item of the AKS checklist`,
     );
   }
-  return source.checklist;
+  return [{ section, item, coverage: "full" }];
 }
 
 const API_GROUP = /^(?:(.+)\/)?([^/]+)$/;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import {
+  type ChecklistMapping,
   type ClusterCheckModule,
   isChecklistItem,
   type PolicyDeclaration,
@@ -86,14 +87,47 @@ export function checkId(declared: string, id: string, file: string): void {
   }
 }
 
-export function checkChecklistItem(checklist: { section: string; item: string }, file: string) {
+export function checkChecklistItem(
+  checklist: { section: string; item: string },
+  file: string,
+  field = "checklist",
+) {
   if (!isChecklistItem(checklist.section, checklist.item)) {
     throw new PolicyLoadError(
       file,
-      "checklist",
+      field,
       `"${checklist.section}" / "${checklist.item}" is not an item of the AKS checklist`,
     );
   }
+}
+
+/**
+ * A policy's checklist entries: each an item of the catalogue, no item
+ * twice, and each `part` one of the policy's boolean parameters, named once.
+ */
+function checkChecklistMappings(
+  checklist: readonly ChecklistMapping[],
+  parameters: unknown,
+  file: string,
+): void {
+  const params = (parameters ?? {}) as Record<string, unknown>;
+  const items = new Set<string>();
+  const parts = new Set<string>();
+  checklist.forEach((mapping, index) => {
+    const field = checklist.length === 1 ? "checklist" : `checklist[${index}]`;
+    checkChecklistItem(mapping, file, field);
+    const key = `${mapping.section}/${mapping.item}`;
+    if (items.has(key)) throw new PolicyLoadError(file, field, "names an item already listed");
+    items.add(key);
+    const { part } = mapping;
+    if (part === undefined) return;
+    if (typeof params[part] !== "boolean") {
+      throw new PolicyLoadError(file, `${field}.part`, `"${part}" is not a boolean parameter`);
+    }
+    if (parts.has(part))
+      throw new PolicyLoadError(file, `${field}.part`, `"${part}" is named twice`);
+    parts.add(part);
+  });
 }
 
 function loadOne(module: PolicyModule, directory: URL): LoadedPolicy {
@@ -101,7 +135,6 @@ function loadOne(module: PolicyModule, directory: URL): LoadedPolicy {
   const file = fileURLToPath(url);
   const raw = parseOrThrow(declarationSchema, parseYamlFile(readTextFile(file), file), file);
   checkId(raw.id, module.id, file);
-  checkChecklistItem(raw.checklist, file);
   if (raw.type === "validate" && !module.validate) {
     throw new PolicyLoadError(file, "type", "is validate but the code has no validate function");
   }
@@ -109,6 +142,7 @@ function loadOne(module: PolicyModule, directory: URL): LoadedPolicy {
     throw new PolicyLoadError(file, "type", "is mutate but the code has no mutate function");
   }
   const parameters = validateParameters(module, raw.parameters, file, ["parameters"]);
+  checkChecklistMappings(raw.checklist, parameters, file);
   const kinds = raw.match.kinds ?? (module.scope === "pod" ? [...WORKLOAD_KINDS] : undefined);
   if (!kinds) {
     throw new PolicyLoadError(file, "match.kinds", "is required for policies about whole objects");

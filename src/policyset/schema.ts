@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   ACTIONS,
+  CHECKLIST_COVERAGES,
   OPERATIONS,
   POLICY_TYPES,
   SEVERITIES,
@@ -17,12 +18,27 @@ import { workloadKindsSchema } from "./workload-kinds.js";
 
 const names = z.array(z.string().min(1));
 
+const checklistRef = { section: z.string(), item: z.string() };
+
+/**
+ * One checklist item a policy judges: `coverage` (full unless it judges one
+ * proxy of a wider practice) and, for a policy judging several items, the
+ * `part` (a boolean parameter) each is.
+ */
+const checklistMapping = z
+  .object({
+    ...checklistRef,
+    coverage: z.enum(CHECKLIST_COVERAGES).default("full"),
+    part: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** The fields every declared check has: policies and cluster checks alike. */
 export const checkDeclarationShape = {
   id: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case words joined by hyphens"),
   title: z.string().min(1),
   description: z.string().min(1),
-  checklist: z.object({ section: z.string(), item: z.string() }).strict(),
+  checklist: z.object(checklistRef).strict(),
   severity: z.enum(SEVERITIES),
   parameters: z.record(z.string(), z.unknown()).default({}),
 };
@@ -31,6 +47,10 @@ export const checkDeclarationShape = {
 export const declarationSchema = z
   .object({
     ...checkDeclarationShape,
+    /** One item, or a list when the policy judges several (its parts). */
+    checklist: z
+      .union([checklistMapping, z.array(checklistMapping).min(1)])
+      .transform((c) => (Array.isArray(c) ? c : [c])),
     type: z.enum(POLICY_TYPES),
     action: z.enum(ACTIONS).default("audit"),
     enabled: z.boolean().default(true),

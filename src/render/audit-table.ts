@@ -5,6 +5,7 @@ import type {
   ItemScore,
   WriteSummary,
 } from "../audit/index.js";
+import { PARTIAL_WEIGHT } from "../audit/score.js";
 import { count as n, painter, plural } from "./text.js";
 
 export interface TableOptions {
@@ -90,10 +91,16 @@ export function renderTable(result: AuditResult, options: TableOptions): string 
     "",
   );
 
+  const partial = score.items.filter(
+    (i) => i.status !== "out-of-reach" && i.coverage === "partial",
+  );
   out.push(
     bold(
-      `Checklist score: ${score.passed} of ${score.inReach} items in reach pass (${score.percent}%); ` +
-        `${score.outOfReach} of ${score.items.length} are out of Tollgate's reach`,
+      `Checklist score: ${score.passed} of ${score.inReach} items in reach pass (${score.percent}%` +
+        (partial.length > 0
+          ? `; ${plural(partial.length, "partly judged item")} weighing ${PARTIAL_WEIGHT}`
+          : "") +
+        `); ${score.outOfReach} of ${score.items.length} are out of reach or were not judged`,
     ),
   );
   const width = Math.max(...score.sections.map((s) => s.section.length), 7) + 2;
@@ -117,7 +124,8 @@ export function renderTable(result: AuditResult, options: TableOptions): string 
       const byText =
         by.length > 3 ? `${by.slice(0, 3).join(", ")} +${by.length - 3} more` : by.join(", ");
       out.push(
-        `  ${red("FAIL")} ${item.section} / ${item.item}: ${actions(item.byAction)} (${byText})`,
+        `  ${red("FAIL")} ${item.section} / ${item.item}${item.coverage === "partial" ? " (partly judged)" : ""}: ` +
+          `${actions(item.byAction)} (${byText})`,
       );
       for (const f of item.examples) out.push(`       - ${example(f)}`);
     }

@@ -47,6 +47,37 @@ describe("tollgate audit", () => {
     expect(io.err).toBe("");
   });
 
+  it("marks a partly judged item and weighs it less, in the table and the JSON", async () => {
+    const source = () => new FakeSource([...tidyNamespace("a"), deployment("a", "web")]);
+    const connect = () => ({
+      connect: () => ({ source: source(), reports: new FakeReportApi() }),
+      loadPolicies: () => policiesOf(["privileged", "seccomp-required"]),
+    });
+    const table = stringIO();
+    await runAuditCommand(base, table, connect());
+    expect(table.out).toContain("1 partly judged item weighing 0.5");
+    expect(table.out).toContain(
+      "FAIL Container / Runtime Security of Applications (partly judged): 1 warn (policy seccomp-required)",
+    );
+    const json = stringIO();
+    await runAuditCommand({ ...base, format: "json" }, json, connect());
+    const { score } = JSON.parse(json.out);
+    type Item = { item: string; status: string; coverage?: string };
+    const items: Item[] = score.items;
+    expect(items.find((i) => i.item === "Runtime Security of Applications")).toMatchObject({
+      status: "fail",
+      coverage: "partial",
+    });
+    const scored = items.filter((i) => i.status !== "out-of-reach");
+    const weight = (i: Item) => (i.coverage === "partial" ? 0.5 : 1);
+    const passed = scored.filter((i) => i.status === "pass");
+    const sum = (list: Item[]) => list.reduce((total, i) => total + weight(i), 0);
+    expect(score.ratio).toBeCloseTo(sum(passed) / sum(scored));
+    // The one failing item is partial, so it costs the score less than a full one would.
+    expect(score.ratio).toBeGreaterThan(score.passed / score.inReach);
+    expect(score.percent).toBe(Math.round(score.ratio * 100));
+  });
+
   it("exits 0 when nothing would be denied, and 1 with --strict when a cluster check fails", async () => {
     const source = () =>
       new FakeSource([namespace("a"), deployment("a", "web", { automount: false })]);

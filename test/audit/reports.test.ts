@@ -55,7 +55,7 @@ describe("buildReport", () => {
     const tally = new AuditTally({ maxResults: 3, maxRetained: 100, examplesPerItem: 3 });
     for (let i = 0; i < 5; i++) tally.add("a", finding(i));
     tally.add("a", finding(9, { action: "warn", result: "warn", severity: "medium" }));
-    tally.pass("a", { id: "privileged", source: "policy" }, finding(0).checklist);
+    tally.pass("a", { id: "privileged", source: "policy" }, [finding(0).checklist]);
     const report = buildReport(tally.bucket("a"), { now: NOW, maxResults: 3 });
     expect(report).toMatchObject({
       apiVersion: REPORT_API_VERSION,

@@ -262,6 +262,54 @@ describe("runAudit", () => {
     const checked = (item: string) => result.score.items.find((i) => i.item === item)?.checked;
     expect(checked("Don't use privileged containers")).toBe(1);
     expect(checked("Implement a proper Liveness probe")).toBe(0);
+    // An item no policy ran on is not scored, so the skip cannot pass it.
+    const status = (item: string) => result.score.items.find((i) => i.item === item)?.status;
+    expect(status("Don't use privileged containers")).toBe("pass");
+    expect(status("Implement a proper Liveness probe")).toBe("out-of-reach");
+    expect(status("Implement a proper Readiness probe")).toBe("out-of-reach");
+    expect(result.score.items.filter((i) => i.status === "pass").map((i) => i.item)).not.toContain(
+      "Implement a proper Liveness probe",
+    );
+  });
+
+  it("scores a missing readiness probe against the Readiness item, not Liveness", async () => {
+    const probed = (name: string, probes: Record<string, unknown>): KubeObject => ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: "a" },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: "app", image: "mcr.microsoft.com/app:1.0", ...probes }] },
+        },
+      },
+    });
+    const probe = { httpGet: { path: "/", port: 8080 } };
+    const { result, findings } = await audit(
+      [
+        ...tidyNamespace("a"),
+        probed("both", { livenessProbe: probe, readinessProbe: probe }),
+        probed("no-readiness", { livenessProbe: probe }),
+      ],
+      { policies: ["probes"] },
+    );
+    expect(byPolicy(findings, "probes").map((f) => [f.resource?.name, f.checklist.item])).toEqual([
+      ["no-readiness", "Implement a proper Readiness probe"],
+    ]);
+    const item = (name: string) => result.score.items.find((i) => i.item === name);
+    expect(item("Implement a proper Readiness probe")).toMatchObject({
+      status: "fail",
+      policies: ["probes"],
+      findings: 1,
+      checked: 2,
+    });
+    // Both Deployments had a liveness probe: the failed policy still judged that item.
+    expect(item("Implement a proper Liveness probe")).toMatchObject({
+      status: "pass",
+      findings: 0,
+      checked: 2,
+    });
   });
 
   it("judges the version and says unknown when it cannot be read", async () => {

@@ -1,14 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { ITEM_REACH, itemKey, reachOf } from "../../src/audit/reach.js";
-import { scoreChecklist } from "../../src/audit/score.js";
+import { NOT_JUDGED_REASON, PARTIAL_WEIGHT, scoreChecklist } from "../../src/audit/score.js";
 import { AuditTally } from "../../src/audit/tally.js";
 import type { AuditFinding } from "../../src/audit/types.js";
-import { CHECKLIST } from "../../src/engine/index.js";
+import { CHECKLIST, type ChecklistMapping, coveredItems } from "../../src/engine/index.js";
 import { ALL_CHECKS, CHECKS } from "../support/checks.js";
 import { shippedPolicies } from "../support/policies.js";
 
 const PRIVILEGED = { section: "Windows", item: "Don't use privileged containers" };
 const PROBES = { section: "Development", item: "Implement a proper Liveness probe" };
+const READINESS = { section: "Development", item: "Implement a proper Readiness probe" };
+const RUNTIME = { section: "Container", item: "Runtime Security of Applications" };
+
+const full = (ref: { section: string; item: string }): ChecklistMapping[] => [
+  { ...ref, coverage: "full" },
+];
 
 function finding(over: Partial<AuditFinding> = {}): AuditFinding {
   return {
@@ -43,7 +49,7 @@ describe("the reach table", () => {
   });
 
   it("names the policies and checks that cover an item", () => {
-    const reach = reachOf([{ id: "privileged", checklist: PRIVILEGED }], ALL_CHECKS);
+    const reach = reachOf([{ id: "privileged", checklist: full(PRIVILEGED) }], ALL_CHECKS);
     const privileged = reach.find((r) => r.item === PRIVILEGED.item);
     expect(privileged).toMatchObject({
       policies: ["privileged"],
@@ -57,6 +63,34 @@ describe("the reach table", () => {
     const probes = reach.find((r) => r.item === PROBES.item);
     expect(probes?.outOfReach).toBe("api");
   });
+
+  it("brings the Readiness item in reach by probes, and only while its part is on", () => {
+    const probes = shippedPolicies().find((p) => p.declaration.id === "probes")?.declaration;
+    if (!probes) throw new Error("no probes policy");
+    const itemsOf = (parameters: unknown) =>
+      reachOf([{ id: "probes", checklist: coveredItems(probes.checklist, parameters) }], [])
+        .filter((r) => r.policies.includes("probes"))
+        .map((r) => r.item);
+    expect(itemsOf(probes.parameters)).toEqual([PROBES.item, READINESS.item]);
+    expect(itemsOf({ liveness: true, readiness: false })).toEqual([PROBES.item]);
+    expect(itemsOf({ liveness: false, readiness: true })).toEqual([READINESS.item]);
+  });
+
+  it("says an item only partial mappings cover is covered partially", () => {
+    const policies = shippedPolicies().map((p) => ({
+      id: p.declaration.id,
+      checklist: coveredItems(p.declaration.checklist, p.declaration.parameters),
+    }));
+    const reach = reachOf(policies, ALL_CHECKS);
+    const coverage = (item: string) => reach.find((r) => r.item === item)?.coverage;
+    expect(coverage(RUNTIME.item)).toBe("partial");
+    expect(coverage("Securely connect to nodes through a bastion host")).toBe("partial");
+    expect(coverage("Block Pod access to VMSS IMDS")).toBe("partial");
+    expect(coverage(PRIVILEGED.item)).toBe("full");
+    expect(coverage(READINESS.item)).toBe("full");
+    expect(coverage("Enforce resource quotas")).toBe("full");
+    expect(coverage("Private cluster")).toBeUndefined();
+  });
 });
 
 describe("scoreChecklist", () => {
@@ -64,8 +98,8 @@ describe("scoreChecklist", () => {
   // object checks: they bring the items in reach the same way.
   const reach = reachOf(
     [
-      { id: "privileged", checklist: PRIVILEGED },
-      { id: "probes", checklist: PROBES },
+      { id: "privileged", checklist: full(PRIVILEGED) },
+      { id: "probes", checklist: full(PROBES) },
       ...shippedPolicies()
         .filter((p) =>
           ["kubernetes-dashboard", "default-namespace", "internal-load-balancer"].includes(
@@ -77,11 +111,19 @@ describe("scoreChecklist", () => {
     ALL_CHECKS,
   );
 
-  it("fails items with findings, passes covered ones without, and counts per section", () => {
+  /** A tally in which every item of `reach` was judged once and passed. */
+  function judgedOnce(of: typeof reach): AuditTally {
     const tally = new AuditTally();
+    for (const r of of.filter((r) => r.outOfReach === undefined)) {
+      tally.pass("a", { id: r.policies[0] ?? r.checks[0] ?? "", source: "policy" }, [r]);
+    }
+    return tally;
+  }
+
+  it("fails items with findings, passes covered ones without, and counts per section", () => {
+    const tally = judgedOnce(reach.filter((r) => r.item !== PRIVILEGED.item));
     tally.add("a", finding());
     tally.add("a", finding());
-    tally.pass("a", { id: "probes", source: "policy" }, PROBES);
     const score = scoreChecklist(reach, tally.items);
     const privileged = score.items.find((i) => i.item === PRIVILEGED.item);
     expect(privileged).toMatchObject({ status: "fail", findings: 2, checked: 2 });
@@ -97,7 +139,49 @@ describe("scoreChecklist", () => {
     expect(score.failed).toBe(1);
     expect(score.passed).toBe(9);
     expect(score.percent).toBe(90);
+    expect(score.ratio).toBe(0.9);
     expect(score.inReach + score.outOfReach).toBe(Object.values(CHECKLIST).flat().length);
+  });
+
+  it("scores only items a policy or check judged: one nothing ran on is not a pass", () => {
+    const tally = judgedOnce(reach.filter((r) => r.item !== PROBES.item));
+    const score = scoreChecklist(reach, tally.items);
+    expect(score.items.find((i) => i.item === PROBES.item)).toMatchObject({
+      status: "out-of-reach",
+      reason: NOT_JUDGED_REASON,
+      policies: ["probes"],
+      checked: 0,
+    });
+    expect(score.inReach).toBe(9);
+    expect(score.passed).toBe(9);
+    // With nothing judged at all, nothing is scored.
+    const none = scoreChecklist(reach, new AuditTally().items);
+    expect(none).toMatchObject({ inReach: 0, passed: 0, failed: 0, percent: 0 });
+  });
+
+  it("weighs an item only partial mappings cover at PARTIAL_WEIGHT", () => {
+    const partial: ChecklistMapping[] = [{ ...RUNTIME, coverage: "partial" }];
+    const two = reachOf(
+      [
+        { id: "privileged", checklist: full(PRIVILEGED) },
+        { id: "seccomp", checklist: partial },
+      ],
+      [],
+    );
+    const passing = judgedOnce(two);
+    const failingRuntime = judgedOnce(two.filter((r) => r.item !== RUNTIME.item));
+    failingRuntime.add("a", finding({ policy: "seccomp", checklist: RUNTIME }));
+    const failingPrivileged = judgedOnce(two.filter((r) => r.item !== PRIVILEGED.item));
+    failingPrivileged.add("a", finding());
+
+    expect(scoreChecklist(two, passing.items)).toMatchObject({ ratio: 1, percent: 100 });
+    const runtimeFails = scoreChecklist(two, failingRuntime.items);
+    expect(runtimeFails).toMatchObject({ passed: 1, failed: 1, inReach: 2 });
+    expect(runtimeFails.ratio).toBeCloseTo(1 / (1 + PARTIAL_WEIGHT));
+    expect(runtimeFails.items.find((i) => i.item === RUNTIME.item)?.coverage).toBe("partial");
+    const privilegedFails = scoreChecklist(two, failingPrivileged.items);
+    expect(privilegedFails.ratio).toBeCloseTo(PARTIAL_WEIGHT / (1 + PARTIAL_WEIGHT));
+    expect(privilegedFails.percent).toBe(33);
   });
 
   it("puts an item only an unknown check covers out of reach, with its reason", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { itemKey } from "../../src/audit/reach.js";
 import { AuditTally, importance, TopN } from "../../src/audit/tally.js";
 import type { AuditAction, AuditFinding } from "../../src/audit/types.js";
 import type { Severity } from "../../src/engine/index.js";
@@ -80,10 +81,22 @@ describe("AuditTally", () => {
   it("counts passes per bucket, rule and item", () => {
     const tally = new AuditTally();
     const ref = { section: "Windows", item: "Don't use privileged containers" };
-    tally.pass("a", { id: "privileged", source: "policy" }, ref);
-    tally.pass("a", { id: "privileged", source: "policy" }, ref);
+    tally.pass("a", { id: "privileged", source: "policy" }, [ref]);
+    tally.pass("a", { id: "privileged", source: "policy" }, [ref]);
     expect(tally.bucket("a").counts.pass).toBe(2);
     expect(tally.rules.get("privileged")).toMatchObject({ passes: 2, findings: 0 });
     expect([...tally.items.values()][0]?.checked).toBe(2);
+  });
+
+  it("counts a pass of a policy of several items once per item, and an item judged clean", () => {
+    const tally = new AuditTally();
+    const liveness = { section: "Development", item: "Implement a proper Liveness probe" };
+    const readiness = { section: "Development", item: "Implement a proper Readiness probe" };
+    tally.pass("a", { id: "probes", source: "policy" }, [liveness, readiness]);
+    tally.judged(readiness);
+    expect(tally.bucket("a").counts.pass).toBe(1);
+    expect(tally.rules.get("probes")?.passes).toBe(1);
+    expect(tally.items.get(itemKey(liveness))?.checked).toBe(1);
+    expect(tally.items.get(itemKey(readiness))?.checked).toBe(2);
   });
 });

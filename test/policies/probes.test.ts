@@ -30,6 +30,20 @@ describe("probes", () => {
     ]);
   });
 
+  it("reports each missing probe against its own checklist item", () => {
+    const verdict = run(onlyPolicies(["probes"]), pod);
+    expect(verdict.violations.map((v) => [v.path, v.checklist])).toEqual([
+      [
+        "spec.containers[0].livenessProbe",
+        { section: "Development", item: "Implement a proper Liveness probe" },
+      ],
+      [
+        "spec.containers[0].readinessProbe",
+        { section: "Development", item: "Implement a proper Readiness probe" },
+      ],
+    ]);
+  });
+
   it("can drop either requirement", () => {
     const liveOnly = onlyPolicies(["probes"], { readiness: false });
     expect(run(liveOnly, pod).violations.map((v) => v.path)).toEqual([

@@ -124,7 +124,7 @@ describe("the registry", () => {
       definePolicy({
         id,
         scope: "pod",
-        parameters: z.object({ n: z.number() }).strict(),
+        parameters: z.object({ n: z.number(), on: z.boolean().optional() }).strict(),
         validate: () => [],
       }),
     );
@@ -178,6 +178,37 @@ parameters: { n: 1 }
       "a/policy.yaml": valid("a").replace("Don't use privileged containers", "Be nice"),
     };
     expect(loadError(() => loadDeclarations(registryIn(files, ["a"]))).field).toBe("checklist");
+  });
+
+  it("reads a list of checklist items, with their coverage and parts", () => {
+    const list = valid("a").replace(
+      `checklist: { section: Windows, item: "Don't use privileged containers" }`,
+      [
+        "checklist:",
+        '  - { section: Windows, item: "Don\'t use privileged containers" }',
+        "  - { section: Container, item: Runtime Security of Applications, coverage: partial, part: on }",
+      ].join("\n"),
+    );
+    const files = {
+      "a/policy.yaml": list.replace("parameters: { n: 1 }", "parameters: { n: 1, on: true }"),
+    };
+    const [loaded] = loadDeclarations(registryIn(files, ["a"]));
+    expect(loaded?.declaration.checklist).toEqual([
+      { section: "Windows", item: "Don't use privileged containers", coverage: "full" },
+      {
+        section: "Container",
+        item: "Runtime Security of Applications",
+        coverage: "partial",
+        part: "on",
+      },
+    ]);
+    const field = (text: string) =>
+      loadError(() => loadDeclarations(registryIn({ "a/policy.yaml": text }, ["a"]))).field;
+    // A part must be a boolean parameter the policy has.
+    expect(field(list)).toBe("checklist[1].part");
+    expect(field(list.replace("part: on", "part: n"))).toBe("checklist[1].part");
+    expect(field(list.replace("Runtime Security of Applications", "Be nice"))).toBe("checklist[1]");
+    expect(field(list.replace("coverage: partial", "coverage: most"))).toBe("checklist");
   });
 
   it("rejects a declaration whose id differs from its folder", () => {

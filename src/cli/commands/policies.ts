@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
+import { describeChecklist } from "../../engine/index.js";
 import { type LoadedPolicy, loadPolicies, type ResolvedPolicySet } from "../../policyset/index.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
@@ -17,7 +18,7 @@ function formatTable(resolved: ResolvedPolicySet): string {
     p.declaration.id,
     actionOf(p),
     p.declaration.severity,
-    `${p.declaration.checklist.section} / ${p.declaration.checklist.item}`,
+    describeChecklist(p.declaration.checklist),
   ]);
   const header = ["POLICY", "ACTION", "SEVERITY", "CHECKLIST ITEM"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
@@ -101,7 +102,7 @@ function formatMarkdown(resolved: ResolvedPolicySet): string {
       "| --- | --- |",
       `| action | ${actionOf(policy)} |`,
       `| severity | ${d.severity} |`,
-      `| checklist | ${cell(`${d.checklist.section} / ${d.checklist.item}`)} |`,
+      `| checklist | ${cell(describeChecklist(d.checklist))} |`,
       `| kinds | ${d.match.kinds.join(", ")}${d.match.workloads === "long-running" ? " (long-running only)" : ""} |`,
       `| parameters | ${parametersOf(policy)} |`,
       "",

@@ -1,7 +1,12 @@
 import { isAbsolute, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as Sarif from "sarif";
-import type { Action, Severity, Violation } from "../../engine/index.js";
+import {
+  type Action,
+  describeChecklist,
+  type Severity,
+  type Violation,
+} from "../../engine/index.js";
 import type { LoadedPolicy } from "../../policyset/index.js";
 import { denialText, warningText } from "../../vap/index.js";
 import { formatProblem, type InputProblem, STDIN_NAME } from "../inputs.js";
@@ -23,7 +28,7 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
 
 function rule(policy: LoadedPolicy): Sarif.ReportingDescriptor {
   const d = policy.declaration;
-  const checklist = `${d.checklist.section} / ${d.checklist.item}`;
+  const checklist = describeChecklist(d.checklist);
   return {
     id: d.id,
     shortDescription: { text: d.title },
@@ -38,8 +43,8 @@ function rule(policy: LoadedPolicy): Sarif.ReportingDescriptor {
     properties: {
       severity: d.severity,
       "security-severity": SECURITY_SEVERITY[d.severity],
-      checklist: d.checklist,
-      tags: ["kubernetes", "security", d.checklist.section],
+      checklist: d.checklist.map(({ section, item, coverage }) => ({ section, item, coverage })),
+      tags: ["kubernetes", "security", ...new Set(d.checklist.map((m) => m.section))],
     },
   };
 }

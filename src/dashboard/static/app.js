@@ -63,7 +63,7 @@ function scorePanel(o) {
       el("span", { "data-testid": "score-failed" }, count(s.failed)),
       " fail and ",
       el("span", { "data-testid": "score-out-of-reach" }, count(s.outOfReach)),
-      " are out of reach of an audit.",
+      " are out of reach of an audit or were not judged in this run.",
     ),
     el(
       "p",
@@ -114,6 +114,7 @@ function itemList(o, name) {
         statusBadge(i.status),
         " ",
         i.item,
+        i.coverage === "partial" ? el("span", { class: "muted" }, " (partly judged)") : "",
         i.status === "fail" ? ` — ${count(i.findings)} findings` : "",
         i.reason ? el("span", { class: "muted" }, ` (${i.reason})`) : "",
       ),
