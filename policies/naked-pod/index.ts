@@ -1,15 +1,12 @@
 import { z } from "zod";
-import { definePolicy } from "../../src/engine/index.js";
+import { controllerOf, definePolicy } from "../../src/engine/index.js";
 
 export default definePolicy({
   id: "naked-pod",
   scope: "object",
   parameters: z.object({}).strict(),
   validate({ object }) {
-    const owners = Array.isArray(object.metadata?.ownerReferences)
-      ? object.metadata.ownerReferences
-      : [];
-    if (owners.some((ref) => ref?.controller === true)) return [];
+    if (controllerOf(object)) return [];
     return [
       {
         message:

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  controllerOf,
   definePolicy,
   type Finding,
   type ObjectMeta,
@@ -28,8 +29,7 @@ export default definePolicy({
     .strict(),
   validate({ object, pod }, { labels }) {
     // A controller stamps its own labels on what it creates; the owner was checked instead.
-    const owners = object.metadata?.ownerReferences;
-    if (Array.isArray(owners) && owners.some((ref) => ref?.controller === true)) return [];
+    if (controllerOf(object)) return [];
     const findings: Finding[] = [];
     // A Pod is its own template; other workloads carry one below metadata.
     const template = pod && pod.metadataPath.length > 1 ? pod.metadataPath : undefined;

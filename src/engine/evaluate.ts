@@ -1,7 +1,7 @@
 import jsonpatch from "fast-json-patch";
 import { cloneData } from "./clone.js";
 import type { CompiledPolicy, PolicySet } from "./compile.js";
-import { controllerOwnerOf, copiedFromOwner } from "./controllers.js";
+import { controllerOf, controllerOwnerOf, copiedFromOwner } from "./controllers.js";
 import { sameData } from "./equal.js";
 import {
   applyExceptions,
@@ -544,9 +544,7 @@ function mayMutate(
 ): boolean {
   const meta = input.object?.metadata;
   if (meta?.deletionTimestamp) return false;
-  const owners = Array.isArray(meta?.ownerReferences) ? meta.ownerReferences : [];
-  const controlled = owners.some((ref) => ref?.controller === true);
-  if (resource.kind === "ReplicaSet" && controlled) return false;
+  if (resource.kind === "ReplicaSet" && controllerOf(input.object)) return false;
   if (input.operation !== "UPDATE") return true;
   if (IMMUTABLE_TEMPLATE.has(resource.kind)) return false;
   const template = podTemplates(resource.apiVersion, resource.kind);

@@ -1,4 +1,10 @@
-import type { ExceptionLookup, ExceptionRef, KubeObject, ResourceRef } from "../engine/index.js";
+import {
+  type ExceptionLookup,
+  type ExceptionRef,
+  isRecord,
+  type KubeObject,
+  type ResourceRef,
+} from "../engine/index.js";
 import {
   covers,
   coversFinding,
@@ -40,7 +46,7 @@ function refOf(exception: PolicyException): ExceptionRef {
 
 function labelsOf(object: KubeObject): Record<string, string> {
   const labels = object.metadata?.labels;
-  return labels !== null && typeof labels === "object" && !Array.isArray(labels) ? labels : {};
+  return isRecord(labels) ? (labels as Record<string, string>) : {};
 }
 
 /** The exceptions of the object's namespace that cover it and are in force. */
