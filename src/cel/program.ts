@@ -108,6 +108,50 @@ function linearMatches(value: unknown, seen = new Set<unknown>()): void {
   for (const child of children) linearMatches(child, seen);
 }
 
+/**
+ * Functions the library has and the API server's CEL environment does not
+ * declare (checked in k8s.io/apiserver's pkg/cel/environment/base.go up to
+ * 1.37: no ext.Bindings), so an expression using them would be refused by
+ * the API server: refused here too, at load. Use a VAP `variables` entry
+ * instead of `cel.bind`.
+ */
+const UNDECLARED: ReadonlyMap<string, string> = new Map([
+  [
+    "cel.bind",
+    "undeclared reference to 'bind' (in container 'cel'): the API server's CEL environment has no cel.bind; use a variables entry instead",
+  ],
+]);
+
+interface Located {
+  op?: string;
+  args?: unknown;
+  start?: number;
+}
+
+/** The first call of a function the API server does not declare, with its offset. */
+function undeclaredCall(
+  value: unknown,
+  seen = new Set<unknown>(),
+): { problem: string; offset: number } | undefined {
+  if (value === null || typeof value !== "object" || seen.has(value)) return undefined;
+  seen.add(value);
+  const node = value as Located;
+  if (node.op === "rcall" && Array.isArray(node.args)) {
+    const [name, receiver] = node.args as [unknown, Located | undefined];
+    const problem =
+      receiver?.op === "id"
+        ? UNDECLARED.get(`${String(receiver.args)}.${String(name)}`)
+        : undefined;
+    if (problem) return { problem, offset: node.start ?? 0 };
+  }
+  const children = "op" in node ? [node.args] : Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) {
+    const found = undeclaredCall(child, seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 type Expected = "bool" | "string" | "any";
 
 /**
@@ -131,6 +175,11 @@ export function compileCel(
     parsed = env.parse(expression);
   } catch (error) {
     return fail(error);
+  }
+  const undeclared = undeclaredCall(parsed.ast);
+  if (undeclared) {
+    const { line, column } = position(expression, undeclared.offset);
+    throw new CelCompileError(origin, expression, line, column, undeclared.problem);
   }
   linearMatches(parsed.ast);
   const checked = parsed.check();

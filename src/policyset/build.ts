@@ -5,7 +5,7 @@ import {
   type PolicySet,
   type WorkloadKind,
 } from "../engine/index.js";
-import { type SubjectMatch, subjectMatcher } from "../exceptions/subjects.js";
+import { type SubjectMatch, type Subjects, subjectMatcher } from "../exceptions/subjects.js";
 import type { NamespaceMode } from "../server/namespace-mode.js";
 import { celPolicyFileSchema, compileCelPolicies, type PlacedCelPolicies } from "./cel-policies.js";
 import type { LoadedPolicy } from "./declarations.js";
@@ -25,6 +25,8 @@ export interface Settings {
   exemptNamespaces: string[];
   /** Break-glass: requests of these users, groups or ServiceAccounts are admitted unchecked. */
   exemptSubject: SubjectMatch;
+  /** The subjects `exemptSubject` admits, as written (`tollgate policies -o vap` needs them). */
+  exemptSubjects: Subjects;
   /** Deny changes of the mode label on Namespaces, except by `modeLabelEditor`s. */
   protectModeLabel: boolean;
   modeLabelEditor: SubjectMatch;
@@ -174,6 +176,7 @@ export function resolvePolicySet(
       tollgateNamespace: file.tollgateNamespace,
       exemptNamespaces,
       exemptSubject: subjectMatcher(file.exemptions.subjects),
+      exemptSubjects: file.exemptions.subjects,
       protectModeLabel: file.protectModeLabel,
       modeLabelEditor: subjectMatcher(file.modeLabelEditors),
       mayHoldExceptions: globMatcher(file.exceptionNamespaces),
