@@ -140,13 +140,51 @@ function podPart(policy: LoadedPolicy, resolved: ResolvedPolicySet, part: "spec"
   return expression;
 }
 
+/**
+ * Each container's image, trimmed (`images`), and read as the container
+ * runtime reads it, as `parseImage` of src/engine/image-ref.ts does
+ * (`imageRefs`: `[registry, repository, host name, 'y' or 'n' for a port,
+ * port]`, lists of strings so that every literal has one type): a first
+ * component with a dot, a colon or `localhost` is the registry, else
+ * docker.io, whose aliases are one and whose official images get `library/`.
+ * Stages instead of cel.bind, which the API server does not declare.
+ */
+const IMAGE_VARIABLES: readonly { name: string; expression: string }[] = [
+  { name: "images", expression: "variables.containers.map(c, c.?image.orValue('').trim())" },
+  {
+    name: "imageNames",
+    expression:
+      "variables.images.map(i, i.indexOf('@') >= 0 ? i.substring(0, i.indexOf('@')) : i)",
+  },
+  {
+    name: "imagePaths",
+    expression:
+      "variables.imageNames.map(n, n.lastIndexOf(':') > n.lastIndexOf('/') ? n.substring(0, n.lastIndexOf(':')) : n)",
+  },
+  {
+    name: "imageHosted",
+    expression:
+      "variables.imagePaths.map(p, p.indexOf('/') >= 0 && (p.substring(0, p.indexOf('/')).contains('.') || p.substring(0, p.indexOf('/')).contains(':') || p.substring(0, p.indexOf('/')) == 'localhost') ? [p.substring(0, p.indexOf('/')).lowerAscii(), p.substring(p.indexOf('/') + 1)] : ['docker.io', p])",
+  },
+  {
+    name: "imageHubbed",
+    expression:
+      "variables.imageHosted.map(r, r[0] in ['docker.io', 'index.docker.io', 'registry-1.docker.io'] ? ['docker.io', r[1].contains('/') ? r[1] : 'library/' + r[1]] : r)",
+  },
+  {
+    name: "imageRefs",
+    expression:
+      "variables.imageHubbed.map(r, r[0].lastIndexOf(':') > r[0].lastIndexOf(']') ? [r[0], r[1], r[0].substring(0, r[0].lastIndexOf(':')), 'y', r[0].substring(r[0].lastIndexOf(':') + 1)] : [r[0], r[1], r[0], 'n', ''])",
+  },
+];
+
 function podVariables(policy: LoadedPolicy, resolved: ResolvedPolicySet, form: ExactForm) {
   const text = JSON.stringify(form);
   const variables: { name: string; expression: string }[] = [];
-  if (/variables\.(spec|containers)\b/.test(text)) {
+  if (/variables\.(spec|containers|images|imageRefs)\b/.test(text)) {
     variables.push({ name: "spec", expression: podPart(policy, resolved, "spec") });
   }
-  if (/variables\.containers\b/.test(text)) {
+  if (/variables\.(containers|images|imageRefs)\b/.test(text)) {
     variables.push({
       name: "containers",
       expression:
@@ -156,6 +194,7 @@ function podVariables(policy: LoadedPolicy, resolved: ResolvedPolicySet, form: E
   if (/variables\.podMetadata\b/.test(text)) {
     variables.push({ name: "podMetadata", expression: podPart(policy, resolved, "metadata") });
   }
+  if (/variables\.(images|imageRefs)\b/.test(text)) variables.push(...IMAGE_VARIABLES);
   return variables;
 }
 

@@ -6,34 +6,25 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import {
-  compilePolicySet,
-  evaluate,
-  inputFromObject,
-  type KubeObject,
-} from "../../src/engine/index.js";
+import type { KubeObject } from "../../src/engine/index.js";
 import { DEFAULT_CAPABILITIES, SAFE_SYSCTLS } from "../../src/engine/kit/index.js";
-import { loadPolicySetFile, type ResolvedPolicySet } from "../../src/policyset/index.js";
 import { ENFORCED_RESOURCES, enforcedNamespaceSelector, exportVaps } from "../../src/vap/export.js";
 import { readVapForm } from "../../src/vap/forms.js";
 import { evaluateVaps, loadVapSet } from "../../src/vap/index.js";
+import { workspace } from "../cli/support.js";
 import { exampleObjects, objectOf, shippedPolicies } from "../support/policies.js";
 import { loadPssFixtures, type PssFixture } from "../support/pss.js";
+import { EngineJudge, exportOf, objectsOfPolicy, resolvedOf } from "../support/vap-export.js";
 
 const REPO = new URL("../../", import.meta.url);
 
-function resolvedOf(config?: string): ResolvedPolicySet {
-  return loadPolicySetFile(shippedPolicies(), config ? new URL(config, REPO).pathname : undefined);
-}
-
 const resolved = resolvedOf();
-const exported = exportVaps(resolved, (p) => readVapForm(p.file));
+const exported = exportOf(resolved);
+const engine = new EngineJudge(resolved, exported.exported);
 
 /** The VAP and binding of one policy, loaded as `tollgate test --policies` would. */
 function vapSetOf(id: string) {
-  const objects = exported.objects.filter(
-    (o) => (o.metadata?.labels as Record<string, string>)?.["tollgate.dev/policy"] === id,
-  );
+  const objects = objectsOfPolicy(exported, id);
   expect(objects.map((o) => o.kind)).toEqual([
     "ValidatingAdmissionPolicy",
     "ValidatingAdmissionPolicyBinding",
@@ -44,16 +35,6 @@ function vapSetOf(id: string) {
 }
 
 const sets = new Map(exported.exported.map((id) => [id, vapSetOf(id)]));
-const engines = new Map(
-  exported.exported.map((id) => [
-    id,
-    compilePolicySet(
-      resolved.policies.filter((p) => p.declaration.id === id),
-      resolved.settings.exemptNamespaces,
-      resolved.workloadKinds,
-    ),
-  ]),
-);
 
 interface Judged {
   engine: boolean;
@@ -61,23 +42,14 @@ interface Judged {
   messages: string[];
 }
 
-/** Kinds the enforce webhook sends Tollgate; in a cluster the engine judges nothing else. */
-const SENT = new Set([
-  ...Object.keys(ENFORCED_RESOURCES),
-  ...resolved.workloadKinds.map((w) => w.kind),
-]);
-
 /**
  * Whether the engine, behind the enforce webhook, and the policy's VAP deny
  * this object on CREATE, as `username` sends it.
  */
 function judge(id: string, written: KubeObject, username = "alice"): Judged {
-  const input = inputFromObject(written, { namespace: "vap-export" });
-  input.userInfo = { username, groups: ["system:authenticated"] };
-  const engineSet = engines.get(id);
+  const input = EngineJudge.input(written, "vap-export", username);
   const vapSet = sets.get(id);
-  if (!engineSet || !vapSet) throw new Error(`${id} is not exported`);
-  const verdict = evaluate(input, engineSet, { mode: "enforce", phase: "validate" });
+  if (!vapSet) throw new Error(`${id} is not exported`);
   const decisions = evaluateVaps(vapSet, {
     object: input.object as KubeObject,
     oldObject: undefined,
@@ -87,7 +59,7 @@ function judge(id: string, written: KubeObject, username = "alice"): Judged {
     userInfo: { username, groups: ["system:authenticated"] },
   });
   return {
-    engine: SENT.has(input.kind.kind) && !verdict.allowed,
+    engine: engine.denies(id, input),
     vap: decisions.some((d) => d.actions.includes("Deny")),
     messages: decisions.map((d) => d.message),
   };
@@ -101,9 +73,15 @@ describe("tollgate policies -o vap, offline", () => {
     expect([...exported.exported, ...exported.notExported.map((n) => n.id)].sort()).toEqual(
       deny.sort(),
     );
-    expect(exported.exported.length).toBeGreaterThanOrEqual(17);
+    for (const id of deny) {
+      const file = shippedPolicies().find((p) => p.declaration.id === id)?.file ?? "";
+      expect(readVapForm(file), `policies/${id}/vap.yaml`).toBeDefined();
+    }
+    expect(exported.exported.length).toBe(20);
+    expect(exported.notExported).toEqual([
+      { id: "secret-env", reason: expect.stringContaining("lookahead") },
+    ]);
     for (const { reason } of exported.notExported) expect(reason).not.toContain("\n");
-    expect(exported.notExported.map((n) => n.id)).toContain("secret-env");
   });
 
   it("inlines the parameters: no generated expression reads params", () => {
@@ -146,7 +124,7 @@ describe("tollgate policies -o vap, offline", () => {
       });
       const want = [...pass, ...fail].map((o, i) => {
         // A kind the webhook does not send (a Secret in default) is allowed by both.
-        const deny = i >= pass.length && SENT.has(o.kind ?? "");
+        const deny = i >= pass.length && engine.sent.has(o.kind ?? "");
         return `${o.kind}/${o.metadata?.name}: engine ${deny ? "deny" : "allow"}, vap ${deny ? "deny" : "allow"}`;
       });
       expect(got).toEqual(want);
@@ -201,6 +179,146 @@ spec:
     }
   });
 
+  it("reads images and trusted entries as the engine does, edge cases included", () => {
+    const registries = [
+      "*.azurecr.io",
+      "contoso.azurecr.io/team/",
+      "docker.io/library",
+      "localhost:5000",
+      "*.example.com:5000",
+      " Index.Docker.io/bitnami ",
+      "[::1]:5000/x",
+    ];
+    const config = workspace({
+      "p.yaml": `apiVersion: tollgate.dev/v1alpha1\nkind: PolicySet\npolicies:\n  trusted-registry:\n    parameters:\n      registries: ${JSON.stringify(registries)}\n`,
+    });
+    const custom = resolvedOf(`${config}/p.yaml`);
+    const out = exportOf(custom);
+    const judge = new EngineJudge(custom, ["trusted-registry", "dashboard"]);
+    const vaps = new Map(
+      ["trusted-registry", "dashboard"].map((id) => [
+        id,
+        loadVapSet(objectsOfPolicy(out, id).map((object) => ({ object, where: id }))).set,
+      ]),
+    );
+    const images = [
+      "a.azurecr.io/x:1",
+      "a.b.azurecr.io/x",
+      "azurecr.io/x",
+      "a.azurecr.io.evil.com/x",
+      "A.AZURECR.IO/x@sha256:abc",
+      "contoso.azurecr.io/team/app:1",
+      "contoso.azurecr.io/teamx/app",
+      "contoso.azurecr.io/team",
+      "nginx",
+      "nginx:1.27",
+      "library/nginx",
+      "docker.io/nginx",
+      "index.docker.io/library/nginx",
+      "bitnami/redis",
+      "docker.io/bitnami/redis:7",
+      "registry-1.docker.io/bitnami/redis",
+      "localhost:5000/app",
+      "localhost/app",
+      "a.example.com:5000/x",
+      "a.example.com/x",
+      "a.example.com:5001/x",
+      "example.com:5000/x",
+      "[::1]:5000/x/y",
+      "  nginx  ",
+      "",
+      "kubernetesui/dashboard:v2.7.0",
+      "mcr.microsoft.com/oss/kubernetes/dashboard:v2",
+      "k8s.gcr.io/kubernetes-dashboard-amd64:v1",
+      "docker.io/kubernetesui/metrics-scraper",
+      "example.com/dashboard",
+      "example.com/kubernetesui",
+      "example.com/a/kubernetes/dashboard-api",
+      "Example.com/KubernetesUI/x",
+    ];
+    const disagreements: string[] = [];
+    for (const image of images) {
+      const pod = objectOf(
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "p" },
+          spec: { containers: [{ name: "a", image }] },
+        }),
+      );
+      const input = EngineJudge.input(pod, "vap-export", "alice");
+      for (const [id, set] of vaps) {
+        const vap = evaluateVaps(set, {
+          object: input.object as KubeObject,
+          oldObject: undefined,
+          operation: "CREATE",
+          namespace: "vap-export",
+          clusterScoped: false,
+          userInfo: { username: "alice" },
+        }).some((d) => d.actions.includes("Deny"));
+        if (vap !== judge.denies(id, input))
+          disagreements.push(`${id} ${JSON.stringify(image)}: vap ${vap}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+
+  it("reads Ingress hosts, domains and TLS hosts as the engine does, edge cases included", () => {
+    const config = workspace({
+      "p.yaml":
+        "apiVersion: tollgate.dev/v1alpha1\nkind: PolicySet\npolicies:\n  ingress-host:\n    parameters:\n      allowedDomains: [example.com, Contoso.NET]\n",
+    });
+    const variants = [resolvedOf(), resolvedOf(`${config}/p.yaml`)];
+    const cases: object[] = [
+      { rules: [{ host: "a.example.com" }], tls: [{ hosts: ["a.example.com"] }] },
+      { rules: [{ host: "A.Example.com." }], tls: [{ hosts: ["a.example.com"] }] },
+      { rules: [{ host: "a.example.com" }], tls: [{ hosts: ["*.example.com"] }] },
+      { rules: [{ host: "a.b.example.com" }], tls: [{ hosts: ["*.example.com"] }] },
+      { rules: [{ host: "example.com" }], tls: [{ hosts: ["*.example.com"] }] },
+      { rules: [{ host: "badexample.com" }], tls: [{ hosts: ["badexample.com"] }] },
+      { rules: [{ host: "x.contoso.net" }], tls: [{ hosts: ["X.CONTOSO.NET."] }] },
+      { rules: [{ host: "*.example.com" }], tls: [{ hosts: ["*.example.com"] }] },
+      { rules: [{}], tls: [] },
+      { rules: [{ host: "a.example.com" }] },
+      {
+        rules: [{ host: "a.example.com" }, { host: "b.example.com" }],
+        tls: [{ hosts: ["a.example.com"] }, { hosts: ["b.example.com"] }],
+      },
+      { defaultBackend: { service: { name: "s", port: { number: 80 } } } },
+      {},
+    ];
+    const disagreements: string[] = [];
+    for (const [v, custom] of variants.entries()) {
+      const out = exportOf(custom);
+      const judge = new EngineJudge(custom, ["ingress-host"]);
+      const set = loadVapSet(
+        objectsOfPolicy(out, "ingress-host").map((object) => ({ object, where: "i" })),
+      ).set;
+      for (const spec of cases) {
+        const ingress = objectOf(
+          JSON.stringify({
+            apiVersion: "networking.k8s.io/v1",
+            kind: "Ingress",
+            metadata: { name: "i" },
+            spec,
+          }),
+        );
+        const input = EngineJudge.input(ingress, "vap-export", "alice");
+        const vap = evaluateVaps(set, {
+          object: input.object as KubeObject,
+          oldObject: undefined,
+          operation: "CREATE",
+          namespace: "vap-export",
+          clusterScoped: false,
+          userInfo: { username: "alice" },
+        }).some((d) => d.actions.includes("Deny"));
+        if (vap !== judge.denies("ingress-host", input))
+          disagreements.push(`set ${v} ${JSON.stringify(spec)}: vap ${vap}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+
   it("matches only what the enforce webhook of deploy/base sends Tollgate", () => {
     const webhook = parse(
       readFileSync(new URL("deploy/base/webhooks/validating-enforce.yaml", REPO), "utf8"),
@@ -235,7 +353,7 @@ spec:
       const selector = structuredClone(webhook.webhooks[0]?.namespaceSelector);
       // The opt-in component replaces the second term (deploy/components/opt-in/kustomization.yaml).
       if (selector && optIn[0]) selector.matchExpressions[1] = optIn[0];
-      const out = exportVaps(resolvedOf(config), (p) => readVapForm(p.file));
+      const out = exportOf(resolvedOf(config));
       const bindings = out.objects.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding");
       expect(bindings.length).toBe(out.exported.length);
       for (const b of bindings) {
