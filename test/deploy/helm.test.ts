@@ -55,6 +55,7 @@ const CASES: [string, Record<string, string>][] = [
     },
   ],
   [`${FIXTURES}/monitoring`, { "monitoring.enabled": "true" }],
+  [`${FIXTURES}/vap`, { "validatingAdmissionPolicies.enabled": "true" }],
   [
     `${FIXTURES}/monitoring-cert-manager`,
     { "monitoring.enabled": "true", "certificates.source": "cert-manager" },
@@ -128,6 +129,7 @@ describe("chart values", () => {
     [{ "backgroundAudit.interval": "hourly" }, "/backgroundAudit/interval"],
     [{ "backgroundAudit.reportApi": "v1alpha2" }, "/backgroundAudit/reportApi"],
     [{ webhookUrl: "http://127.0.0.1:9443" }, "/webhookUrl"],
+    [{ "validatingAdmissionPolicies.enabled": "yes" }, "/validatingAdmissionPolicies/enabled"],
     [{ webhookUrl: "https://127.0.0.1:9443/validate" }, "/webhookUrl"],
     [{ "exemptNamespaces[0]": "Not_A_Name" }, "/exemptNamespaces/0"],
     [{ typo: "1" }, "typo"],

@@ -110,7 +110,9 @@ function formatVap(resolved: ResolvedPolicySet): string {
         ]
       : []),
   ];
-  return `${header.join("\n")}\n${objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join("")}`;
+  // YAML 1.1 quoting, as kubectl and Helm read YAML 1.1: an unquoted `off`
+  // (a mode label value) would reach the API server as false.
+  return `${header.join("\n")}\n${objects.map((o) => `---\n${stringify(o, { lineWidth: 0, version: "1.1" })}`).join("")}`;
 }
 
 /** The policy reference in docs/policies.md; a test keeps that file equal to this output. */
