@@ -3,18 +3,38 @@
 // `object.spec.replicas + 1` works there. Integral numbers become CEL ints
 // (BigInt) here so that expressions behave as they do in the API server.
 
-/** A JSON value as CEL sees it: integral numbers as BigInt, everything else as is. */
+/**
+ * A JSON value as CEL sees it: integral numbers as BigInt, everything else as
+ * is. Copy on write: a subtree without integers is returned itself, not
+ * copied, so most of an object (names, images, labels) costs no allocation.
+ * CEL never writes to its values, and the library's list functions copy.
+ */
 export function toCel(value: unknown): unknown {
   if (typeof value === "number") return Number.isInteger(value) ? BigInt(value) : value;
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      out[key] = toCel((value as Record<string, unknown>)[key]);
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const converted = toCel(item);
+      if (converted !== item) {
+        out ??= value.slice();
+        out[i] = converted;
+      }
     }
-    return out;
+    return out ?? value;
   }
-  return value;
+  let out: Record<string, unknown> | undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    const converted = toCel(item);
+    if (converted !== item) {
+      out ??= { ...record };
+      out[key] = converted;
+    }
+  }
+  return out ?? value;
 }
 
 /** How a CEL value reads in a message: strings as they are, the rest as CEL would print it. */

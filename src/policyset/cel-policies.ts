@@ -6,6 +6,8 @@
 import type { Environment } from "@marcbachmann/cel-js";
 import { z } from "zod";
 import {
+  type ActivationBase,
+  activationOf as activationWith,
   CelCompileError,
   type CompiledValidations,
   compileValidations,
@@ -117,8 +119,8 @@ function requestOf(target: ObjectTarget): Record<string, unknown> {
  * each mutation; the object alone would not do, since the same object may be
  * judged again with another sender or Namespace.
  */
-function activationCache(): (target: ObjectTarget) => Record<string, unknown> {
-  const cache = new WeakMap<ObjectTarget, Record<string, unknown>>();
+function activationCache(): (target: ObjectTarget) => ActivationBase {
+  const cache = new WeakMap<ObjectTarget, ActivationBase>();
   return (target) => {
     let base = cache.get(target);
     if (!base) {
@@ -145,14 +147,14 @@ function moduleOf(
   id: string,
   compiled: CompiledValidations,
   params: unknown,
-  activationOf: (target: ObjectTarget) => Record<string, unknown>,
+  activationOf: (target: ObjectTarget) => ActivationBase,
 ) {
   const celParams = toCel(params);
   // matchConditions run in `applies` and again in `validate`, which keeps the
   // engine's contract (applies, then validate) without state between calls;
   // they are cheap next to building the activation, which is shared.
   const outcome = (target: ObjectTarget) =>
-    runValidations(compiled, { ...activationOf(target), params: celParams });
+    runValidations(compiled, activationWith(activationOf(target), celParams));
   return definePolicy({
     id,
     scope: "object",
@@ -179,7 +181,7 @@ function compileOne(
   source: CelPolicySource,
   file: string,
   field: string,
-  activationOf: (target: ObjectTarget) => Record<string, unknown>,
+  activationOf: (target: ObjectTarget) => ActivationBase,
 ): LoadedPolicy {
   let compiled: CompiledValidations;
   try {

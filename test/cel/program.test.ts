@@ -88,6 +88,30 @@ describe("compiling CEL", () => {
   });
 });
 
+describe("toCel", () => {
+  it("converts integers to ints, copying only the branches that hold one", () => {
+    const labels = { app: "web" };
+    const containers = [{ name: "a", image: "x", ports: [{ containerPort: 80 }] }];
+    const input = {
+      metadata: { name: "web", labels },
+      spec: { replicas: 3, ratio: 0.5, containers },
+    };
+    const before = structuredClone(input);
+    const out = toCel(input) as typeof input & {
+      spec: { replicas: unknown; containers: unknown[] };
+    };
+    expect(out.spec.replicas).toBe(3n);
+    expect(out.spec.ratio).toBe(0.5);
+    expect(
+      (out.spec.containers[0] as { ports: { containerPort: unknown }[] }).ports[0]?.containerPort,
+    ).toBe(80n);
+    // Nothing to convert under metadata: shared, not copied.
+    expect(out.metadata).toBe(input.metadata);
+    expect(out.spec).not.toBe(input.spec);
+    expect(input).toEqual(before);
+  });
+});
+
 describe("evaluating CEL", () => {
   it("treats JSON integers as CEL ints, as the API server's typed objects are", () => {
     expect(value("object.spec.replicas + 1 == 4", { object: deployment })).toBe(true);
