@@ -11,7 +11,14 @@ import { auditJson, fakeCluster, HOSTILE, sampleCluster } from "../fixtures.js";
 import { launchChromium, screenshot, watchProblems } from "./chromium.js";
 
 interface AuditDoc {
-  score: { percent: number; passed: number; failed: number; inReach: number; outOfReach: number };
+  score: {
+    percent: number;
+    passed: number;
+    failed: number;
+    inReach: number;
+    outOfReach: number;
+    items: { item: string; coverage?: string }[];
+  };
   namespaces: { namespace: string; pass: number; fail: number; warn: number }[];
   findings: {
     message: string;
@@ -95,6 +102,19 @@ describe("tollgate dashboard in Chromium", () => {
       // Score, pass, fail, warn, findings, …
       expect(cells.slice(1, 4), ns.namespace).toEqual([ns.pass, ns.fail, ns.warn]);
       expect(cells[4], ns.namespace).toBe(findingsOf(ns.namespace).length);
+    }
+    await page.close();
+  });
+
+  it("marks the checklist items that policies judge only in part", async () => {
+    const { page } = await open(dashboard.url);
+    const shown = await textsOf(page, "ul.items li");
+    expect(shown).toHaveLength(doc.score.items.length);
+    const partial = doc.score.items.filter((i) => i.coverage === "partial").map((i) => i.item);
+    expect(partial).toContain("Runtime Security of Applications");
+    for (const { item, coverage } of doc.score.items) {
+      const line = shown.find((text) => text.includes(item));
+      expect(line?.includes("(partly judged)"), item).toBe(coverage === "partial");
     }
     await page.close();
   });
