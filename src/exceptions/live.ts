@@ -56,6 +56,7 @@ export class LiveExceptions {
     if (key !== undefined) this.forget(key);
     if (parsed.ok) {
       this.valid.set(exceptionId(parsed.exception), parsed.exception);
+      this.cached = undefined;
     } else if (key !== undefined) {
       this.invalid.set(key, parsed.problem);
     }

@@ -74,6 +74,33 @@ describe("tollgate test --exceptions", () => {
     );
   });
 
+  it("shows the excepted finding in the table, naming the exception, and a bad file in one stderr line", async () => {
+    const { dir, config } = setup({
+      "all.yaml": `${exceptionYaml("debug", "apps", '  expires: "2099-01-31T00:00:00Z"\n')}---\n${exceptionYaml("bad", "apps", "  policies: []\n")}`,
+    });
+    const result = await tollgate([
+      "test",
+      join(dir, "pods.yaml"),
+      "-c",
+      config,
+      "--exceptions",
+      join(dir, "exceptions"),
+    ]);
+    expect(result.code).toBe(2);
+    const table = result.stdout.split("\n");
+    const debug = table.findIndex((line) => line.includes("Pod apps/debug-1"));
+    const web = table.findIndex((line) => line.includes("Pod apps/web"));
+    // Admitted; the exception shows as its warning.
+    expect(table[debug]).toMatch(/^WARNED/);
+    expect(table.slice(debug, web)).toContainEqual(
+      expect.stringMatching(/^ {2}warning privileged: excepted by apps\/debug until 2099-01-31$/),
+    );
+    expect(table[web]).toMatch(/^DENIED/);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      expect.stringMatching(/all\.yaml: document 2: PolicyException apps\/bad: spec\.policies: /),
+    ]);
+  });
+
   it("takes the namespace of -n for an exception without one, as kubectl apply -n would", async () => {
     const { dir, config } = setup({ "debug.yaml": exceptionYaml("debug", undefined) });
     const [debug] = jsonResults((await run(dir, config, "-n", "apps")).stdout);

@@ -1,3 +1,4 @@
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/engine/index.js";
 import {
@@ -7,6 +8,7 @@ import {
   LiveExceptions,
 } from "../../src/exceptions/index.js";
 import { followExceptions } from "../../src/server/exceptions.js";
+import { registerExceptionGauges } from "../../src/server/metrics.js";
 import { exception, exceptionObject } from "../exceptions/support.js";
 import { admit, policySetOf, privilegedDeployment, reviewOf, testApp } from "./support.js";
 
@@ -224,6 +226,20 @@ describe("LiveExceptions", () => {
     expect(live.index().size).toBe(0);
   });
 
+  it("applies an exception added or changed after the index was read", () => {
+    const live = new LiveExceptions();
+    live.upsert(exceptionObject({}, { name: "a" }));
+    expect([...(live.index().get("storage") ?? [])].map((e) => e.name)).toEqual(["a"]);
+    live.upsert(exceptionObject({}, { name: "b" }));
+    expect([...(live.index().get("storage") ?? [])].map((e) => e.name)).toEqual(["a", "b"]);
+    live.upsert(exceptionObject({ policies: ["host-path"] }, { name: "a" }));
+    const a = live
+      .index()
+      .get("storage")
+      ?.find((e) => e.name === "a");
+    expect([...(a?.policies ?? [])]).toEqual(["host-path"]);
+  });
+
   it("survives objects that are not exceptions at all", () => {
     const live = new LiveExceptions();
     for (const junk of [null, 42, "x", [], { metadata: 3 }]) {
@@ -278,5 +294,48 @@ describe("followExceptions", () => {
     await followExceptions(feed, live, app.tollgate.metrics, logs.logger, 10);
     expect(logs.text).toContain("policy exceptions not listed yet");
     expect(live.counts().valid).toBe(1);
+  });
+});
+
+describe("exception gauges", () => {
+  /** The lines of one metric, without its HELP and TYPE. */
+  async function series(registry: Registry, name: string): Promise<string[]> {
+    const text = await registry.metrics();
+    return text.split("\n").filter((line) => line.startsWith(`${name}{`));
+  }
+
+  it("count held exceptions by state and say when each one with an expiry runs out, read at scrape time", async () => {
+    const live = new LiveExceptions();
+    const registry = new Registry();
+    registerExceptionGauges(registry, live);
+    expect(await series(registry, "tollgate_policy_exceptions")).toEqual([
+      'tollgate_policy_exceptions{state="valid"} 0',
+      'tollgate_policy_exceptions{state="invalid"} 0',
+    ]);
+
+    live.upsert(exceptionObject({ expires: "2027-01-31T00:00:00Z" }, { name: "csi-node" }));
+    live.upsert(exceptionObject({}, { name: "forever", namespace: "apps" }));
+    live.upsert(exceptionObject({ expires: "soon" }, { name: "bad" }));
+    expect(await series(registry, "tollgate_policy_exceptions")).toEqual([
+      'tollgate_policy_exceptions{state="valid"} 2',
+      'tollgate_policy_exceptions{state="invalid"} 1',
+    ]);
+    // Only exceptions that expire have a series; 2027-01-31T00:00:00Z is 1801353600.
+    expect(await series(registry, "tollgate_policy_exception_expiry_timestamp_seconds")).toEqual([
+      'tollgate_policy_exception_expiry_timestamp_seconds{exception="storage/csi-node"} 1801353600',
+    ]);
+
+    // A deleted exception's series goes with it; a new expiry shows at once.
+    live.remove(exceptionObject({}, { name: "csi-node" }));
+    live.upsert(
+      exceptionObject({ expires: "2026-12-24T12:00:00Z" }, { name: "forever", namespace: "apps" }),
+    );
+    expect(await series(registry, "tollgate_policy_exception_expiry_timestamp_seconds")).toEqual([
+      'tollgate_policy_exception_expiry_timestamp_seconds{exception="apps/forever"} 1798113600',
+    ]);
+    expect(await series(registry, "tollgate_policy_exceptions")).toEqual([
+      'tollgate_policy_exceptions{state="valid"} 1',
+      'tollgate_policy_exceptions{state="invalid"} 1',
+    ]);
   });
 });
