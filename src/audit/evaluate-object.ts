@@ -1,6 +1,7 @@
 import {
   type ChecklistRef,
   describeResource,
+  type ExceptionSource,
   evaluate,
   inputFromObject,
   itemRef,
@@ -12,7 +13,9 @@ import {
   parsePointer,
   toFieldPath,
   type Verdict,
+  type Violation,
 } from "../engine/index.js";
+import { expiresSoon } from "./exceptions.js";
 import type { AuditFinding, AuditResourceRef } from "./types.js";
 
 /** What the engine made of one object: each policy's result, and the findings. */
@@ -39,23 +42,57 @@ export function describePatch(ops: readonly PatchOperation[]): string {
     .join("; ");
 }
 
-function violationFindings(verdict: Verdict, ref: AuditResourceRef): AuditFinding[] {
-  // A policy that could not judge the object reports `error`, whatever its action.
-  const errored = new Set(verdict.results.filter((r) => r.status === "error").map((r) => r.policy));
-  return verdict.violations.map((v) => ({
+/** One violation as a finding with the given PolicyReport result. */
+function findingOf(
+  v: Violation,
+  ref: AuditResourceRef,
+  result: AuditFinding["result"],
+): AuditFinding {
+  return {
     source: "policy",
     policy: v.policy,
     title: v.title,
     checklist: v.checklist,
     severity: v.severity,
     action: v.action,
-    result: errored.has(v.policy) ? "error" : v.action === "deny" ? "fail" : "warn",
+    result,
     message: v.message,
     resource: ref,
     path: v.path || undefined,
     container: v.container,
     scope: "namespace",
-  }));
+  };
+}
+
+function violationFindings(verdict: Verdict, ref: AuditResourceRef): AuditFinding[] {
+  // A policy that could not judge the object reports `error`, whatever its action.
+  const errored = new Set(verdict.results.filter((r) => r.status === "error").map((r) => r.policy));
+  return verdict.violations.map((v) =>
+    findingOf(v, ref, errored.has(v.policy) ? "error" : v.action === "deny" ? "fail" : "warn"),
+  );
+}
+
+/**
+ * The findings a PolicyException covers: result `skip`, naming the
+ * exception, and flagged when it ends within 14 days of `now`.
+ */
+function exceptedFindings(verdict: Verdict, ref: AuditResourceRef, now: number): AuditFinding[] {
+  return verdict.results.flatMap((r) =>
+    r.excepted.map(({ exception, ...v }): AuditFinding => {
+      const expiresAt = exception.expires === undefined ? undefined : Date.parse(exception.expires);
+      return {
+        ...findingOf(v, ref, "skip"),
+        message: `${v.message} (excepted by ${exception.namespace}/${exception.name}: ${exception.reason})`,
+        exception: {
+          namespace: exception.namespace,
+          name: exception.name,
+          expires: exception.expires,
+          reason: exception.reason,
+          expiresSoon: expiresSoon(expiresAt, now),
+        },
+      };
+    }),
+  );
 }
 
 function mutationFinding(
@@ -84,22 +121,28 @@ function mutationFinding(
 
 /**
  * Runs the engine on stored objects exactly as on an admission CREATE in
- * enforce mode, and turns its per-policy results into findings: one per
- * violation and one per mutation that would change the object, with that
- * mutation's own operations.
+ * enforce mode, with the PolicyExceptions admission would honour, and turns
+ * its per-policy results into findings: one per violation (a `skip` one per
+ * finding an exception covers) and one per mutation that would change the
+ * object, with that mutation's own operations.
  */
 export class ObjectEvaluator {
   constructor(
     private readonly set: PolicySet,
     private readonly declarations: ReadonlyMap<string, PolicyDeclaration>,
+    /** The PolicyExceptions in force, judged at `now` (ms), as admission would. */
+    private readonly exceptions: ExceptionSource | undefined = undefined,
+    private readonly now = 0,
   ) {}
 
   evaluate(object: KubeObject, ref: AuditResourceRef): ObjectEvaluation {
     const verdict = evaluate(inputFromObject(object), this.set, {
       mode: "enforce",
       phase: "both",
+      exceptions: this.exceptions,
     });
     const findings = violationFindings(verdict, ref);
+    findings.push(...exceptedFindings(verdict, ref, this.now));
     for (const result of verdict.results) {
       const declaration = this.declarations.get(result.policy);
       if (result.status !== "fail" || result.patch.length === 0 || !declaration) continue;

@@ -76,6 +76,6 @@ export function judgeObject(plan: AuditPlan, listed: ListedObject): ObjectJudgem
     passes,
     findings,
     judged,
-    denied: findings.some((f) => f.action === "deny"),
+    denied: findings.some((f) => f.action === "deny" && f.result !== "skip"),
   };
 }

@@ -47,6 +47,9 @@ export const AUDIT_KINDS: readonly KindInfo[] = [
   info("Pod", "v1", "pods"),
   info("Service", "v1", "services"),
   info("Ingress", "networking.k8s.io/v1", "ingresses"),
+  // Read before the others, and only to honour them as admission does
+  // (src/audit/exceptions.ts); never judged.
+  info("PolicyException", "tollgate.dev/v1alpha1", "policyexceptions"),
 ];
 
 export const KIND_INFO: ReadonlyMap<string, KindInfo> = new Map(

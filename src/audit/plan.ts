@@ -1,6 +1,7 @@
 import {
   type ChecklistMapping,
   coveredItems,
+  type ExceptionSource,
   type PolicyDeclaration,
   type PolicySet,
 } from "../engine/index.js";
@@ -30,6 +31,8 @@ export interface AuditPlan {
   /** Namespaces to read; undefined reads the whole cluster. */
   readonly namespaces: readonly string[] | undefined;
   readonly pageSize: number;
+  /** Namespaces whose PolicyExceptions count (the PolicySet's exceptionNamespaces). */
+  readonly mayHoldExceptions: (namespace: string) => boolean;
   /** What the plan already knows it cannot audit. */
   readonly notes: readonly string[];
 }
@@ -37,6 +40,11 @@ export interface AuditPlan {
 export interface PlanOptions {
   namespaces: readonly string[] | undefined;
   pageSize: number;
+  /** The PolicyExceptions admission would honour, judged at `now` (ms). */
+  exceptions?: ExceptionSource | undefined;
+  now?: number | undefined;
+  /** The PolicySet's exceptionNamespaces; every namespace when unset. */
+  mayHoldExceptions?: ((namespace: string) => boolean) | undefined;
 }
 
 /** Plans an audit of `set` and the cluster checks over what the source can list. */
@@ -44,7 +52,7 @@ export function planAudit(
   set: PolicySet,
   clusterChecks: readonly LoadedClusterCheck[],
   listableKinds: readonly string[],
-  { namespaces, pageSize }: PlanOptions,
+  { namespaces, pageSize, exceptions, now, mayHoldExceptions }: PlanOptions,
 ): AuditPlan {
   const listing = planListing(set, listableKinds);
   const declarations = new Map(set.policies.map((p) => [p.declaration.id, p.declaration]));
@@ -57,9 +65,10 @@ export function planAudit(
     items: new Map(
       set.policies.map(({ declaration: d }) => [d.id, coveredItems(d.checklist, d.parameters)]),
     ),
-    evaluator: new ObjectEvaluator(set, declarations),
+    evaluator: new ObjectEvaluator(set, declarations, exceptions, now),
     namespaces,
     pageSize,
+    mayHoldExceptions: mayHoldExceptions ?? (() => true),
     notes: listing.unsupported.map(
       ({ kind, policies }) =>
         `not audited: ${kind}, matched by ${policies.join(", ")}, is a kind the audit does not list`,

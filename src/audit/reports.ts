@@ -168,6 +168,13 @@ function toResult(f: AuditFinding, seconds: number): PolicyReportResult {
   };
   if (f.path) properties.path = f.path;
   if (f.container) properties.container = f.container;
+  if (f.exception) {
+    properties.exception = `${f.exception.namespace}/${f.exception.name}`;
+    properties.exceptionReason = f.exception.reason;
+    if (f.exception.expires) properties.exceptionExpires = f.exception.expires;
+    // Flagged: the exception ends within 14 days of the audit.
+    if (f.exception.expiresSoon) properties.exceptionExpiresSoon = "true";
+  }
   const result: PolicyReportResult = {
     policy: f.policy,
     rule:
@@ -214,8 +221,9 @@ export interface BuildOptions {
 
 /**
  * The PolicyReport of one bucket (a ClusterPolicyReport for the cluster
- * bucket; Report and ClusterReport with the openreports.io format). `summary` counts everything; `results` lists failures and
- * warnings only (passes are counted, not listed), at most maxResults and
+ * bucket; Report and ClusterReport with the openreports.io format). `summary` counts everything; `results` lists failures,
+ * warnings and excepted findings (`skip`, naming the PolicyException in
+ * `properties`; passes are counted, not listed), at most maxResults and
  * never more than MAX_REPORT_BYTES, and the omitted count is annotated.
  */
 export function buildReport(bucket: Bucket, options: BuildOptions): PolicyReportObject {
@@ -237,7 +245,7 @@ export function buildReport(bucket: Bucket, options: BuildOptions): PolicyReport
     fail: bucket.counts.fail,
     warn: bucket.counts.warn,
     error: bucket.counts.error,
-    skip: 0,
+    skip: bucket.counts.skip,
   };
   const hash = createHash("sha256")
     .update(

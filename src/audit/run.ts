@@ -6,6 +6,13 @@ import {
   type ResolvedPolicySet,
 } from "../policyset/index.js";
 import { collect, throwIfAborted } from "./collect.js";
+import {
+  auditExceptionSource,
+  type ExceptionStatus,
+  exceptionStatuses,
+  type HeldExceptions,
+  readClusterExceptions,
+} from "./exceptions.js";
 import { judgeClusterChecks } from "./judge-cluster.js";
 import { judgeObject } from "./judge-object.js";
 import { AuditLedger } from "./ledger.js";
@@ -33,6 +40,11 @@ export interface AuditOptions {
   /** Stops the audit between pages. */
   signal?: AbortSignal | undefined;
   now?: (() => Date) | undefined;
+  /**
+   * PolicyExceptions to honour (`tollgate audit --exceptions`, already read,
+   * with what could not be used). Unset: the cluster's, read through the source.
+   */
+  exceptions?: HeldExceptions | undefined;
 }
 
 /** The server version as the kubernetes-version check judged it. */
@@ -72,12 +84,14 @@ export interface AuditResult {
   tally: AuditTally;
   checks: CheckStatus[];
   score: ChecklistScore;
+  /** The PolicyExceptions honoured, with what each covered and whether it ends soon. */
+  exceptions: ExceptionStatus[];
   notes: string[];
 }
 
-/** Notes on what the audit could not see. */
-function notesOf(plan: AuditPlan, ledger: AuditLedger): string[] {
-  const notes = [...plan.notes];
+/** Notes on what the audit could not see or use. */
+function notesOf(plan: AuditPlan, ledger: AuditLedger, held: HeldExceptions): string[] {
+  const notes = [...plan.notes, ...held.notes];
   const { deleting } = ledger;
   if (deleting.size > 0) {
     notes.push(
@@ -144,6 +158,7 @@ function scoreOf(
 }
 
 interface Finished {
+  held: HeldExceptions;
   startedAt: Date;
   finishedAt: Date;
   endpoint: string;
@@ -171,7 +186,13 @@ function resultOf(plan: AuditPlan, ledger: AuditLedger, finished: Finished): Aud
     tally,
     checks: checkStatuses(plan, tally, unknown),
     score: scoreOf(plan, tally, unknown),
-    notes: notesOf(plan, ledger),
+    exceptions: exceptionStatuses(finished.held.exceptions, {
+      mayHold: plan.mayHoldExceptions,
+      namespaces: plan.namespaces,
+      now: startedAt.getTime(),
+      excepted: tally.excepted,
+    }),
+    notes: notesOf(plan, ledger, finished.held),
   };
 }
 
@@ -195,11 +216,26 @@ async function emit(
 export async function runAudit(source: ClusterSource, options: AuditOptions): Promise<AuditResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const held =
+    options.exceptions ?? (await readClusterExceptions(source, options.namespaces, pageSize));
+  throwIfAborted(options.signal);
+  const { settings } = options.policies;
   const plan = planAudit(
     options.policies.set,
     options.clusterChecks ?? loadClusterChecks(registry),
     source.listableKinds(),
-    { namespaces: options.namespaces, pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE },
+    {
+      namespaces: options.namespaces,
+      pageSize,
+      exceptions: auditExceptionSource(
+        held.exceptions,
+        settings.mayHoldExceptions,
+        startedAt.getTime(),
+      ),
+      now: startedAt.getTime(),
+      mayHoldExceptions: settings.mayHoldExceptions,
+    },
   );
   const ledger = new AuditLedger({ ...DEFAULT_LIMITS, ...options.limits });
   // A failure here is not fatal: the version check says "unknown".
@@ -219,6 +255,7 @@ export async function runAudit(source: ClusterSource, options: AuditOptions): Pr
     options.onFinding,
   );
   return resultOf(plan, ledger, {
+    held,
     startedAt,
     finishedAt: now(),
     endpoint: source.endpoint,

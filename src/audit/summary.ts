@@ -10,6 +10,8 @@ export function summaryOf(result: AuditResult) {
     serverVersion: result.serverVersion?.gitVersion ?? "unknown",
     version: result.version,
     findings: { ...tally.totals },
+    /** Findings PolicyExceptions covered: not in `findings`, admission lets them through. */
+    excepted: [...tally.excepted.values()].reduce((a, b) => a + b, 0),
     deniedObjects: tally.deniedObjects,
     objects: Object.fromEntries([...tally.kinds].sort(([a], [b]) => a.localeCompare(b))),
     auditedNamespaces: result.namespaces.length,

@@ -112,8 +112,8 @@ export class TopN<T> {
 export interface Bucket {
   /** Unset for the cluster bucket. */
   namespace?: string | undefined;
-  /** PolicyReport summary counts; always complete, whatever was omitted. */
-  counts: { pass: number; fail: number; warn: number; error: number };
+  /** PolicyReport summary counts; always complete, whatever was omitted. `skip`: excepted findings. */
+  counts: { pass: number; fail: number; warn: number; error: number; skip: number };
   /** The most important findings, at most `maxResults`, in no particular order. */
   readonly kept: AuditFinding[];
   /** Findings counted but not kept, because of the cap or the memory budget. */
@@ -121,7 +121,7 @@ export interface Bucket {
 }
 
 class BucketState implements Bucket {
-  counts = { pass: 0, fail: 0, warn: 0, error: 0 };
+  counts = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
   omitted = 0;
   readonly top: TopN<AuditFinding>;
 
@@ -163,7 +163,9 @@ class ItemState implements ItemTally {
 
 export interface RuleTally {
   source: "policy" | "check";
+  /** Findings that count, PolicyException-covered ones aside (`excepted`). */
   findings: number;
+  excepted: number;
   passes: number;
   byAction: ActionCounts;
 }
@@ -210,6 +212,8 @@ export class AuditTally {
   readonly totals: ActionCounts = zeroActions();
   /** Objects with at least one deny finding: what admission would reject. */
   deniedObjects = 0;
+  /** Findings a PolicyException covered, by exception (`namespace/name`). */
+  readonly excepted = new Map<string, number>();
   retained = 0;
 
   constructor(readonly limits: TallyLimits = DEFAULT_LIMITS) {}
@@ -253,7 +257,7 @@ export class AuditTally {
   private rule(id: string, source: RuleTally["source"]): RuleTally {
     let tally = this.rules.get(id);
     if (!tally) {
-      tally = { source, findings: 0, passes: 0, byAction: zeroActions() };
+      tally = { source, findings: 0, excepted: 0, passes: 0, byAction: zeroActions() };
       this.rules.set(id, tally);
     }
     return tally;
@@ -275,10 +279,22 @@ export class AuditTally {
     this.item(ref).checked++;
   }
 
-  /** Counts a finding and keeps it if it is among its bucket's most important. */
+  /**
+   * Counts a finding and keeps it if it is among its bucket's most important.
+   * An excepted one (`skip`) is counted apart: not in the totals, the rules'
+   * findings or the checklist items, since admission lets it through; it is
+   * kept below every finding that counts, so reports list it when there is room.
+   */
   add(bucketKey: string, finding: AuditFinding): void {
     const bucket = this.bucket(bucketKey) as BucketState;
     bucket.counts[finding.result]++;
+    if (finding.exception) {
+      const id = `${finding.exception.namespace}/${finding.exception.name}`;
+      this.excepted.set(id, (this.excepted.get(id) ?? 0) + 1);
+      this.rule(finding.policy, finding.source).excepted++;
+      this.keep(bucket, finding, -1);
+      return;
+    }
     this.totals[finding.action]++;
     const rule = this.rule(finding.policy, finding.source);
     rule.findings++;
@@ -289,7 +305,10 @@ export class AuditTally {
     item.byAction[finding.action]++;
     const rank = importance(finding);
     item.top.offer(finding, rank);
+    this.keep(bucket, finding, rank);
+  }
 
+  private keep(bucket: BucketState, finding: AuditFinding, rank: number): void {
     const room = this.retained < this.limits.maxRetained;
     const before = bucket.top.size;
     const { dropped } = bucket.top.offer(finding, rank, room);

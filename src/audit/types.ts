@@ -27,6 +27,17 @@ export interface AuditResourceRef {
   uid?: string | undefined;
 }
 
+/** The PolicyException that covers a finding, as the audit names it. */
+export interface FindingException {
+  namespace: string;
+  name: string;
+  /** RFC 3339, when it expires. */
+  expires?: string | undefined;
+  reason: string;
+  /** It ends within 14 days of the audit. */
+  expiresSoon: boolean;
+}
+
 /** One problem found in the cluster, by a policy or by a cluster-level check. */
 export interface AuditFinding {
   source: "policy" | "check";
@@ -39,9 +50,10 @@ export interface AuditFinding {
   /**
    * `fail` for deny and cluster checks, `warn` for what would be admitted
    * anyway, `error` when the policy could not judge the object (a CEL policy
-   * whose expression failed or ran over its cost budget).
+   * whose expression failed or ran over its cost budget), `skip` when a
+   * PolicyException covers it (`exception` names it): it would be admitted.
    */
-  result: "fail" | "warn" | "error";
+  result: "fail" | "warn" | "error" | "skip";
   /** What is wrong and how to fix it, naming the resource. */
   message: string;
   /** The object the finding is about; unset for findings about the cluster as a whole. */
@@ -49,6 +61,8 @@ export interface AuditFinding {
   /** Field path, as the API server writes it. */
   path?: string | undefined;
   container?: string | undefined;
+  /** For a `skip` result: the PolicyException covering the finding. */
+  exception?: FindingException | undefined;
   /** Operations a mutation would apply, when a single policy produced them. */
   patch?: PatchOperation[] | undefined;
   /**

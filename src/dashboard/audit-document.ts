@@ -223,11 +223,11 @@ function exceptionName(ref: RawFinding["exception"]): string | undefined {
 }
 
 /**
- * The exceptions in force: the document's own list when it has one, else
+ * The exceptions in force: the document's own list when it names any, else
  * those that cover at least one finding, with the policies they cover.
  */
 function exceptionsOf(doc: Document): AuditException[] | undefined {
-  if (doc.exceptions) return doc.exceptions;
+  if (doc.exceptions && doc.exceptions.length > 0) return doc.exceptions;
   const seen = new Map<string, { ref: RawException; policies: Set<string>; findings: number }>();
   for (const f of doc.findings) {
     const ref = f.exception;

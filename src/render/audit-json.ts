@@ -74,6 +74,9 @@ export class JsonAuditWriter {
       ["namespaces", namespaces],
       ["clusterReport", { ...cluster.counts, omitted: cluster.omitted }],
       ["score", score],
+      // Each PolicyException honoured: the findings it covered, and whether it
+      // has expired or ends within 14 days (expiresSoon).
+      ["exceptions", result.exceptions],
       ["reports", extra.reports ?? null],
       ["exitCode", extra.exitCode],
     ];

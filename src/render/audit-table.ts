@@ -82,12 +82,15 @@ export function renderTable(result: AuditResult, options: TableOptions): string 
   );
 
   const t = tally.totals;
+  let excepted = 0;
+  for (const count of tally.excepted.values()) excepted += count;
   out.push(
     `${bold("Would be denied:")} ${t.deny > 0 ? red(plural(tally.deniedObjects, "object")) : green("nothing")}` +
       (t.deny > 0 ? ` (${plural(t.deny, "deny finding")})` : "") +
       "   " +
       `warned: ${n(t.warn)}   audited: ${n(t.audit)}   patched: ${n(t.patch)}   ` +
-      `cluster-check failures: ${n(t.report)}`,
+      `cluster-check failures: ${n(t.report)}` +
+      (excepted > 0 ? `   excepted: ${n(excepted)}` : ""),
     "",
   );
 
@@ -146,6 +149,23 @@ export function renderTable(result: AuditResult, options: TableOptions): string 
     for (const { ns, b } of busiest) {
       out.push(
         `  ${ns.padEnd(w)}${n(b.counts.fail).padStart(6)} fail ${n(b.counts.warn).padStart(6)} warn ${n(b.counts.pass).padStart(7)} pass`,
+      );
+    }
+    out.push("");
+  }
+
+  const held = result.exceptions.filter((e) => e.findings > 0 || e.expiresSoon || e.expired);
+  if (held.length > 0) {
+    out.push(bold("PolicyExceptions"));
+    for (const e of held) {
+      const until = e.expires ? ` until ${e.expires.slice(0, 10)}` : "";
+      const flag = e.expired
+        ? red(" EXPIRED, applied to nothing")
+        : e.expiresSoon
+          ? red(" EXPIRES WITHIN 14 DAYS")
+          : "";
+      out.push(
+        `  ${e.namespace}/${e.name}${until}${flag}: ${plural(e.findings, "finding")} excepted (${e.policies.join(", ")}); ${e.reason}`,
       );
     }
     out.push("");

@@ -57,7 +57,7 @@ describe("JsonAuditWriter", () => {
     expect(doc.summary.findings.deny).toBe(30);
     expect(doc.summary.omittedFromReports).toBe(25);
     expect(doc.namespaces).toEqual([
-      { namespace: "a", pass: 3, fail: 30, warn: 0, error: 0, omitted: 25 },
+      { namespace: "a", pass: 3, fail: 30, warn: 0, error: 0, skip: 0, omitted: 25 },
     ]);
     expect(doc.score.items).toHaveLength(103);
     expect(doc.score.items[0].examples).toBeUndefined();

@@ -166,7 +166,13 @@ describe("runAudit", () => {
     expect(failing(CHECKS.resourceQuota.id)).toEqual(["bare"]);
     expect(failing(CHECKS.limitRange.id)).toEqual(["bare"]);
     expect(failing(CHECKS.defaultDeny.id)).toEqual(["bare", "partial"]);
-    expect(result.tally.bucket("tidy").counts).toEqual({ pass: 3, fail: 0, warn: 0, error: 0 });
+    expect(result.tally.bucket("tidy").counts).toEqual({
+      pass: 3,
+      fail: 0,
+      warn: 0,
+      error: 0,
+      skip: 0,
+    });
     expect(result.checks.find((c) => c.id === CHECKS.defaultDeny.id)).toMatchObject({
       status: "fail",
       findings: 2,

@@ -57,7 +57,7 @@ describe("AuditTally", () => {
     const a = tally.bucket("a");
     expect(a.kept.map((f) => f.action).sort()).toEqual(["deny", "warn"]);
     expect(a.omitted).toBe(2);
-    expect(a.counts).toEqual({ pass: 0, fail: 1, warn: 3, error: 0 });
+    expect(a.counts).toEqual({ pass: 0, fail: 1, warn: 3, error: 0, skip: 0 });
     expect(tally.totals).toMatchObject({ deny: 1, warn: 2, audit: 1, patch: 1 });
     expect(tally.omitted).toBe(2);
     expect(tally.retained).toBe(3);

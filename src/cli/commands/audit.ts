@@ -17,11 +17,14 @@ import {
   writeReports,
 } from "../../audit/index.js";
 import { loadClusterAdapters } from "../../cluster/load.js";
+import type { PolicyException } from "../../exceptions/index.js";
 import { loadPolicies, type ResolvedPolicySet } from "../../policyset/index.js";
 import { JsonAuditWriter } from "../../render/audit-json.js";
 import { renderTable } from "../../render/audit-table.js";
 import { type CliIO, ioOf, setExitCode } from "../context.js";
 import { EXIT } from "../errors.js";
+import { loadExceptions } from "../exceptions.js";
+import { formatProblem } from "../inputs.js";
 
 export const AUDIT_FORMATS = ["table", "json"] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
@@ -37,6 +40,11 @@ export interface AuditCommandOptions {
   maxResults: number;
   pageSize: number;
   strict: boolean;
+  /**
+   * PolicyException files or directories to honour instead of the cluster's
+   * (a bad one is reported and the others apply); unset reads the cluster's.
+   */
+  exceptions?: readonly string[] | undefined;
 }
 
 export interface AuditCommandDeps {
@@ -99,6 +107,13 @@ export async function runAuditCommand(
   deps: AuditCommandDeps = {},
 ): Promise<number> {
   const policies = (deps.loadPolicies ?? loadPolicies)(options.config);
+  let exceptions: { exceptions: PolicyException[]; notes: string[] } | undefined;
+  if (options.exceptions && options.exceptions.length > 0) {
+    const loaded = await loadExceptions(options.exceptions, undefined, io);
+    const notes = loaded.problems.map((p) => `ignored ${formatProblem(p)}`);
+    for (const note of notes) io.stderr(`tollgate: ${note}\n`);
+    exceptions = { exceptions: loaded.exceptions, notes };
+  }
   const json = options.format === "json" ? new JsonAuditWriter(io.stdout) : undefined;
   const bar = deps.progress ? progressBar(deps.progress) : undefined;
   try {
@@ -120,6 +135,7 @@ export async function runAuditCommand(
       limits: { maxResults: options.maxResults },
       onFinding: json ? (finding) => json.finding(finding) : undefined,
       onProgress: bar ? (p) => bar.update(p) : undefined,
+      exceptions,
     });
     bar?.stop();
     let written: WriteSummary | undefined;
@@ -183,6 +199,7 @@ interface AuditFlags {
   maxResults: number;
   pageSize: number;
   strict?: boolean;
+  exceptions?: string[];
 }
 
 export function register(program: Command): void {
@@ -224,6 +241,11 @@ export function register(program: Command): void {
     )
     .option("--page-size <n>", "objects per list call", positiveInt(10_000), DEFAULT_PAGE_SIZE)
     .option("--strict", "also exit 1 when a cluster-level check fails")
+    .option(
+      "--exceptions <path>",
+      "PolicyException file or directory to honour instead of the cluster's (repeatable); a bad one is reported and the others still apply",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 nothing would be denied, 1 something would be denied (with --strict: or a\n" +
@@ -243,6 +265,7 @@ export function register(program: Command): void {
           maxResults: flags.maxResults,
           pageSize: flags.pageSize,
           strict: flags.strict === true,
+          exceptions: flags.exceptions,
         },
         io,
         { progress: process.stderr.isTTY ? process.stderr : undefined },
