@@ -20,6 +20,8 @@
 #   TOLLGATE_E2E_POLICYSET      PolicySet file (default test/e2e/policyset.yaml)
 #   TOLLGATE_E2E_START_TIMEOUT  seconds to wait for each step (default 90)
 #
+# Applies: the PolicyException CRD (deploy/crds/policyexceptions), which
+# `serve --watch-exceptions` lists and watches.
 # Writes: pids/tollgate.pid (pid, then the node executable), logs/tollgate.log
 # (appended to across restarts), TOLLGATE_E2E_WEBHOOK_PORT in the env file.
 # Ready means: /readyz answers, and (unless --no-register) the API server
@@ -128,6 +130,8 @@ start_tollgate() {
   # its own pid, then execs node, so the pid file names the server itself.
   # --no-cluster: every webhook URL names its mode, as in the Deployment.
   # --drain-delay 0: no Service endpoints to wait for on 127.0.0.1.
+  # --watch-exceptions: PolicyExceptions from the API server, as deploy/base
+  # runs it (over the env file's admin KUBECONFIG here).
   # shellcheck disable=SC2016 # expanded by the inner shell
   setsid bash -c 'printf "%s\n%s\n" "$$" "$2" > "$1"; shift; exec "$@"' \
     _ "$pid_file" "$node_bin" "$cli" serve \
@@ -138,6 +142,7 @@ start_tollgate() {
     --key "$TOLLGATE_E2E_WEBHOOK_KEY" \
     --no-cluster \
     --drain-delay 0 \
+    --watch-exceptions \
     < /dev/null >> "$log_file" 2>&1 9>&- &
   local deadline=$((SECONDS + timeout))
   until [ -s "$pid_file" ] && readyz "$port"; do
@@ -156,6 +161,13 @@ start_tollgate() {
     sleep 0.2
   done
 }
+
+# ---------------------------------------------------------------------------
+# the PolicyException CRD, as deploy/base installs it, so the watch finds it
+
+kubectl apply -f "$repo/deploy/crds/policyexceptions/policyexceptions.yaml" >/dev/null
+kubectl wait --for condition=established --timeout="${timeout}s" \
+  crd/policyexceptions.tollgate.dev >/dev/null
 
 # ---------------------------------------------------------------------------
 # the process

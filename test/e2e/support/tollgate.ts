@@ -66,11 +66,13 @@ export async function stopTollgate(): Promise<void> {
  * Starts Tollgate again on the port recorded in the env file, with the same
  * certificate, and waits for /readyz. The webhook configurations are left as
  * they are: nothing else is needed for the API server to use it again.
+ * `policySet` replaces test/e2e/policyset.yaml for this run of the process.
  */
-export async function startTollgate(): Promise<void> {
+export async function startTollgate(policySet?: string): Promise<void> {
   const { runDir } = localCluster();
   const result = await run("bash", [join(CONTROLPLANE_DIR, "start-tollgate.sh"), "--no-register"], {
     TOLLGATE_E2E_RUN_DIR: runDir,
+    ...(policySet ? { TOLLGATE_E2E_POLICYSET: policySet } : {}),
   });
   if (result.code !== 0) {
     throw new Error(`start-tollgate.sh failed (exit ${result.code}):\n${result.stderr}`);
