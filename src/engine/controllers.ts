@@ -8,7 +8,7 @@ import type { AdmissionInput, Violation } from "./types.js";
  * `--use-service-account-credentials`, the default of kubeadm and managed
  * clusters).
  */
-const CONTROLLERS: Readonly<
+export const CONTROLLERS: Readonly<
   Record<string, { group: string; child: readonly string[]; serviceAccount: string }>
 > = {
   Deployment: { group: "apps", child: ["ReplicaSet"], serviceAccount: "deployment-controller" },

@@ -3,7 +3,13 @@
 // ValidatingAdmissionPolicies and Bindings the API server runs itself, so they
 // keep denying while every Tollgate replica is down. Parameters are inlined;
 // the bindings select the namespaces the enforce webhook selects.
-import type { KubeObject } from "../engine/index.js";
+import {
+  builtInPodTemplates,
+  CONTROLLER_MANAGER_USER,
+  CONTROLLERS,
+  controllerServiceAccount,
+  type KubeObject,
+} from "../engine/index.js";
 import type { LoadedPolicy, ResolvedPolicySet } from "../policyset/index.js";
 import type { ExactForm, VapForm } from "./forms.js";
 
@@ -49,27 +55,6 @@ export const ENFORCED_RESOURCES: Readonly<Record<string, Resource>> = {
     resource: "azureidentitybindings",
   },
 };
-
-/** Where each built-in workload kind keeps its pod template (as src/engine/workloads.ts). */
-const BUILT_IN_TEMPLATES: Readonly<Record<string, readonly string[]>> = {
-  Pod: [],
-  CronJob: ["spec", "jobTemplate", "spec", "template"],
-};
-
-/**
- * The built-in controllers whose copies of an owner's pod template the engine
- * does not deny (src/engine/controllers.ts): owner kind, its group, the kinds
- * it writes and its service account.
- */
-const CONTROLLERS: readonly { owner: string; group: string; child: string[]; account: string }[] = [
-  { owner: "Deployment", group: "apps", child: ["ReplicaSet"], account: "deployment-controller" },
-  { owner: "ReplicaSet", group: "apps", child: ["Pod"], account: "replicaset-controller" },
-  { owner: "StatefulSet", group: "apps", child: ["Pod"], account: "statefulset-controller" },
-  { owner: "DaemonSet", group: "apps", child: ["Pod"], account: "daemon-set-controller" },
-  { owner: "ReplicationController", group: "", child: ["Pod"], account: "replication-controller" },
-  { owner: "CronJob", group: "batch", child: ["Job"], account: "cronjob-controller" },
-  { owner: "Job", group: "batch", child: ["Pod"], account: "job-controller" },
-];
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
 const GLOB = /[*?[\]{}()!+@]/;
@@ -121,7 +106,7 @@ function podPart(policy: LoadedPolicy, resolved: ResolvedPolicySet, part: "spec"
   const templates = new Map<string, string[]>();
   for (const kind of policy.declaration.match.kinds) {
     const custom = resolved.workloadKinds.find((w) => w.kind === kind);
-    const path = custom?.podTemplate ?? BUILT_IN_TEMPLATES[kind] ?? ["spec", "template"];
+    const path = custom?.podTemplate ?? builtInPodTemplates("", kind) ?? ["spec", "template"];
     const key = [...path, part].join(".");
     templates.set(key, [...(templates.get(key) ?? []), kind]);
   }
@@ -153,8 +138,7 @@ const IMAGE_VARIABLES: readonly { name: string; expression: string }[] = [
   { name: "images", expression: "variables.containers.map(c, c.?image.orValue('').trim())" },
   {
     name: "imageNames",
-    expression:
-      "variables.images.map(i, i.indexOf('@') >= 0 ? i.substring(0, i.indexOf('@')) : i)",
+    expression: "variables.images.map(i, i.indexOf('@') >= 0 ? i.substring(0, i.indexOf('@')) : i)",
   },
   {
     name: "imagePaths",
@@ -235,7 +219,7 @@ function resourceRules(kinds: readonly string[], resolved: ResolvedPolicySet) {
  * policy also judges into a warning; the VAP leaves those requests alone.
  */
 function controllerCopyCondition(kinds: readonly string[]): string | undefined {
-  const cases = CONTROLLERS.flatMap(({ owner, group, child, account }) =>
+  const cases = Object.entries(CONTROLLERS).flatMap(([owner, { group, child }]) =>
     covers(kinds, owner)
       ? child
           .filter((c) => covers(kinds, c))
@@ -244,10 +228,7 @@ function controllerCopyCondition(kinds: readonly string[]): string | undefined {
               group === ""
                 ? "!r.apiVersion.contains('/')"
                 : `r.apiVersion.startsWith(${celLiteral(`${group}/`)})`;
-            const users = celLiteral([
-              "system:kube-controller-manager",
-              `system:serviceaccount:kube-system:${account}`,
-            ]);
+            const users = celLiteral([CONTROLLER_MANAGER_USER, controllerServiceAccount(owner)]);
             return `(request.kind.kind == ${celLiteral(c)} && r.kind == ${celLiteral(owner)} && ${version} && request.userInfo.?username.orValue('') in ${users})`;
           })
       : [],

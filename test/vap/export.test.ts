@@ -6,11 +6,11 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { KubeObject } from "../../src/engine/index.js";
+import type { AdmissionInput, KubeObject } from "../../src/engine/index.js";
 import { DEFAULT_CAPABILITIES, SAFE_SYSCTLS } from "../../src/engine/kit/index.js";
 import { ENFORCED_RESOURCES, enforcedNamespaceSelector, exportVaps } from "../../src/vap/export.js";
 import { readVapForm } from "../../src/vap/forms.js";
-import { evaluateVaps, loadVapSet } from "../../src/vap/index.js";
+import { evaluateVaps, loadVapSet, type VapSet } from "../../src/vap/index.js";
 import { workspace } from "../cli/support.js";
 import { exampleObjects, objectOf, shippedPolicies } from "../support/policies.js";
 import { loadPssFixtures, type PssFixture } from "../support/pss.js";
@@ -63,6 +63,18 @@ function judge(id: string, written: KubeObject, username = "alice"): Judged {
     vap: decisions.some((d) => d.actions.includes("Deny")),
     messages: decisions.map((d) => d.message),
   };
+}
+
+/** Whether a VAP of `set` denies the webhook's request `input` (a CREATE in vap-export). */
+function vapDenies(set: VapSet, input: AdmissionInput): boolean {
+  return evaluateVaps(set, {
+    object: input.object as KubeObject,
+    oldObject: undefined,
+    operation: "CREATE",
+    namespace: input.namespace,
+    clusterScoped: false,
+    userInfo: { username: input.userInfo?.username ?? "" },
+  }).some((d) => d.actions.includes("Deny"));
 }
 
 describe("tollgate policies -o vap, offline", () => {
@@ -248,14 +260,7 @@ spec:
       );
       const input = EngineJudge.input(pod, "vap-export", "alice");
       for (const [id, set] of vaps) {
-        const vap = evaluateVaps(set, {
-          object: input.object as KubeObject,
-          oldObject: undefined,
-          operation: "CREATE",
-          namespace: "vap-export",
-          clusterScoped: false,
-          userInfo: { username: "alice" },
-        }).some((d) => d.actions.includes("Deny"));
+        const vap = vapDenies(set, input);
         if (vap !== judge.denies(id, input))
           disagreements.push(`${id} ${JSON.stringify(image)}: vap ${vap}`);
       }
@@ -304,14 +309,7 @@ spec:
           }),
         );
         const input = EngineJudge.input(ingress, "vap-export", "alice");
-        const vap = evaluateVaps(set, {
-          object: input.object as KubeObject,
-          oldObject: undefined,
-          operation: "CREATE",
-          namespace: "vap-export",
-          clusterScoped: false,
-          userInfo: { username: "alice" },
-        }).some((d) => d.actions.includes("Deny"));
+        const vap = vapDenies(set, input);
         if (vap !== judge.denies("ingress-host", input))
           disagreements.push(`set ${v} ${JSON.stringify(spec)}: vap ${vap}`);
       }
