@@ -32,7 +32,7 @@ import {
   maxConnectionsFor,
   TIMEOUT_CHECK_INTERVAL_MS,
 } from "../../src/server/connections.js";
-import { type AdmissionSample, startAdmissions } from "./flood/admissions.js";
+import { ADMISSION_ADDRESSES, type AdmissionSample, startAdmissions } from "./flood/admissions.js";
 import type { AttackFigures } from "./flood/attackers.js";
 import {
   type AcceptQueue,
@@ -218,6 +218,10 @@ async function main(): Promise<number> {
       NODE_OPTIONS: pod.nodeOptions,
       TOLLGATE_FLOOD_LIFETIMES: lifetimesFile,
       TOLLGATE_FLOOD_MEMORY: memoryFile,
+      TOLLGATE_FLOOD_CLIENTS: JSON.stringify({
+        "new connection each": ADMISSION_ADDRESSES.fresh,
+        "keep-alive": ADMISSION_ADDRESSES.kept,
+      }),
     },
     {
       built: true,
@@ -305,6 +309,11 @@ async function main(): Promise<number> {
       .map((m) => `${m[1]} ${m[2]}`)
       .join(", ");
     lines.push(`  shed by the server's cap: ${shed || "none"}`);
+    for (const c of onServer.clients) {
+      lines.push(
+        `  the admission client's connections (${c.client}) on the server: ${c.accepted} accepted, ${c.closedInHandshake} closed by the server before their TLS handshake was done, ${c.closedUnread} of them before a byte was read (within ${c.closedUnreadMaxMs.toFixed(0)} ms of the accept at most)`,
+      );
+    }
     const peak = memory?.peakRssMb ?? Number.NaN;
     const limitMb = pod.limitBytes / MiB;
     if (!(peak < limitMb)) broken.push(`peak RSS ${peak.toFixed(0)} MiB, limit ${limitMb} MiB`);

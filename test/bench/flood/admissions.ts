@@ -15,6 +15,12 @@ const REVIEW = JSON.parse(
 export const ADMISSION_TIMEOUT_MS = 10_000;
 /** Pause between one worker's requests: about 40 a second each, a busy cluster's share. */
 const PAUSE_MS = 25;
+/**
+ * Loopback addresses the admission client connects from (the attackers use
+ * 127.0.0.1), so the server's own account (flood/lifetimes.ts) can tell what
+ * became of the client's connections among the flood's.
+ */
+export const ADMISSION_ADDRESSES = { fresh: "127.0.0.2", kept: "127.0.0.3" } as const;
 
 export interface AdmissionSample {
   /** performance.now() when sent. */
@@ -76,7 +82,11 @@ export function startAdmissions(baseUrl: string, ca: string): AdmissionClient {
   let running = true;
   let sequence = 0;
   const worker = async (fresh: boolean) => {
-    const agent = new Agent({ keepAlive: !fresh, maxSockets: 1 });
+    const agent = new Agent({
+      keepAlive: !fresh,
+      maxSockets: 1,
+      localAddress: fresh ? ADMISSION_ADDRESSES.fresh : ADMISSION_ADDRESSES.kept,
+    });
     while (running) {
       const at = performance.now();
       const error = await send(agent, url, ca, `flood-${sequence++}`);

@@ -41,8 +41,27 @@ export interface StageFigures {
   oldestOpenMs: number;
 }
 
+/**
+ * What became of the admission client's connections (told apart by the
+ * loopback address they come from, $TOLLGATE_FLOOD_CLIENTS): how many the
+ * server accepted and how many it closed before their TLS handshake was done,
+ * split by whether it had read a byte of them. A connection closed unread
+ * within milliseconds of its accept was shed by the connection cap before its
+ * ClientHello, already in the kernel's buffer, could be read: the client sees
+ * a reset.
+ */
+export interface ClientFigures {
+  client: string;
+  accepted: number;
+  closedInHandshake: number;
+  closedUnread: number;
+  /** Longest life of a connection closed unread. */
+  closedUnreadMaxMs: number;
+}
+
 export interface ServerFigures {
   stages: StageFigures[];
+  clients: ClientFigures[];
   /** The server's event-loop delay since it started, milliseconds: how late its timers could fire. */
   eventLoopDelay: { meanMs: number; p99Ms: number; maxMs: number };
 }
@@ -51,6 +70,7 @@ const SECONDS_KEPT = 300;
 
 interface Tracked {
   acceptedAt: number;
+  client: ClientFigures | undefined;
   stage: Stage;
   stageAt: number;
 }
@@ -68,6 +88,14 @@ const figures = new Map<Stage, StageFigures>(
       open: 0,
       oldestOpenMs: 0,
     },
+  ]),
+);
+const clients = new Map<string, ClientFigures>(
+  Object.entries(
+    JSON.parse(process.env.TOLLGATE_FLOOD_CLIENTS ?? "{}") as Record<string, string>,
+  ).map(([client, address]) => [
+    address,
+    { client, accepted: 0, closedInHandshake: 0, closedUnread: 0, closedUnreadMaxMs: 0 },
   ]),
 );
 const watchedServers = new WeakSet<TlsServer>();
@@ -96,7 +124,9 @@ subscribe("net.server.socket", (message) => {
     server.on("secureConnection", (tls: TLSSocket) => advance(tls, "no-request"));
   }
   const now = performance.now();
-  tracked.set(socket, { acceptedAt: now, stage: "handshake", stageAt: now });
+  const client = clients.get(socket.remoteAddress?.replace(/^::ffff:/, "") ?? "");
+  if (client) client.accepted++;
+  tracked.set(socket, { acceptedAt: now, client, stage: "handshake", stageAt: now });
   socket.once("close", () => {
     const entry = tracked.get(socket);
     if (!entry) return;
@@ -104,6 +134,13 @@ subscribe("net.server.socket", (message) => {
     const f = figures.get(entry.stage) as StageFigures;
     const now = performance.now();
     const ms = now - entry.acceptedAt;
+    if (entry.client && entry.stage === "handshake") {
+      entry.client.closedInHandshake++;
+      if (socket.bytesRead === 0) {
+        entry.client.closedUnread++;
+        entry.client.closedUnreadMaxMs = Math.max(entry.client.closedUnreadMaxMs, ms);
+      }
+    }
     f.closed++;
     f.maxMs = Math.max(f.maxMs, ms);
     f.maxInStageMs = Math.max(f.maxInStageMs, now - entry.stageAt);
@@ -132,6 +169,7 @@ function snapshot(): ServerFigures {
   const ms = (ns: number) => ns / 1e6;
   return {
     stages: [...figures.values()],
+    clients: [...clients.values()],
     eventLoopDelay: {
       meanMs: ms(loopDelay.mean),
       p99Ms: ms(loopDelay.percentile(99)),
