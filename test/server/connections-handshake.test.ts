@@ -2,13 +2,13 @@
 // The client runs in its own process, so that it sends its ClientHello while
 // this process (the server) is blocked, as a server judging a large request
 // on a starved machine is.
-import { spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { connect as netConnect } from "node:net";
 import { createServer, type Server } from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateBundle, generateCertificates } from "../../src/certificates/generate.js";
 import { STALL_MS, timeHandshakes } from "../../src/server/connections-handshake.js";
+import { outputOfChild } from "./support.js";
 
 // Long enough that a child process slow to start on a busy machine still sends
 // its ClientHello within the time the server gives back after the block.
@@ -55,12 +55,7 @@ function handshakeFromChild(port: number): Promise<string> {
     s.on("error", (e) => console.log("error " + (e.code || e.message)));
     s.on("close", () => process.exit(0));
   `;
-  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString("utf8");
-  });
-  return new Promise((done) => child.on("exit", () => done(out.trim())));
+  return outputOfChild(script);
 }
 
 describe("TLS handshake timeout", () => {

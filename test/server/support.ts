@@ -1,5 +1,6 @@
 // Shared fixtures for the webhook tests: policy sets, AdmissionReviews, an app
 // whose log lines are captured, and an HTTPS client that can be pinned to a CA.
+import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { type Agent, request as httpsRequest } from "node:https";
@@ -343,4 +344,18 @@ export function validatePost(
     },
     onAnswer,
   );
+}
+
+/**
+ * Runs `script` (CommonJS) in a child Node process, so that it talks to a
+ * server in this process while this one is blocked; resolves with what it
+ * printed, trimmed, once it exits.
+ */
+export function outputOfChild(script: string): Promise<string> {
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString("utf8");
+  });
+  return new Promise((done) => child.on("exit", () => done(out.trim())));
 }
