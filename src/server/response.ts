@@ -51,11 +51,18 @@ function runeLength(text: string): number {
   return text.length <= WARNING_MAX_RUNES ? text.length : [...text].length;
 }
 
-/** Cuts `text` to at most `max` code points, ending with an ellipsis when cut. */
+/**
+ * Cuts `text` to at most `max` code points, ending with an ellipsis when cut.
+ * Looks at no more than the first 2 × `max` UTF-16 units, which hold the
+ * first `max` code points (one has one or two units; a longer text has more
+ * than `max`): a message quoting a 1 MiB field made of every message split
+ * into a million one-character strings, and with a few dozen messages a
+ * request blocked the server for seconds.
+ */
 export function truncateRunes(text: string, max: number): string {
   if (text.length <= max) return text;
-  const runes = [...text];
-  if (runes.length <= max) return text;
+  const runes = [...text.slice(0, 2 * max)];
+  if (text.length <= 2 * max && runes.length <= max) return text;
   return `${runes.slice(0, max - 1).join("")}…`;
 }
 
@@ -66,13 +73,26 @@ function oneLine(text: string): string {
 }
 
 /**
+ * oneLine(text) cut to `max` code points, reading at most the first 4 × `max`
+ * UTF-16 units of `text`. A longer text is taken as cut: exact unless control
+ * characters fill most of those units, and then the line is shorter, still
+ * ending with the ellipsis.
+ */
+export function boundedLine(text: string, max: number): string {
+  const scan = 4 * max;
+  if (text.length <= scan) return truncateRunes(oneLine(text), max);
+  const runes = [...oneLine(text.slice(0, scan)).slice(0, 2 * max)];
+  return `${runes.slice(0, max - 1).join("")}…`;
+}
+
+/**
  * Makes warnings safe to hand to the API server: single lines, each at most
  * 256 characters, no duplicates, at most ten and 2048 characters in all. What
  * does not fit is summarised in a last warning instead of silently dropped.
  */
 export function boundWarnings(warnings: readonly string[]): string[] {
   const unique = [
-    ...new Set(warnings.map((w) => truncateRunes(oneLine(w), WARNING_MAX_RUNES)).filter(Boolean)),
+    ...new Set(warnings.map((w) => boundedLine(w, WARNING_MAX_RUNES)).filter(Boolean)),
   ];
   const sizes = unique.map(runeLength);
   const total = sizes.reduce((sum, size) => sum + size, 0);
@@ -120,7 +140,7 @@ export function boundAuditAnnotations(
 
 function denialLine(violation: Violation): string {
   const where = violation.path ? ` (field ${violation.path})` : "";
-  return `- ${truncateRunes(oneLine(`${violation.policy}: ${violation.message}${where}`), DENIAL_LINE_MAX)}`;
+  return `- ${boundedLine(`${violation.policy}: ${violation.message}${where}`, DENIAL_LINE_MAX)}`;
 }
 
 /**

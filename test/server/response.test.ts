@@ -3,6 +3,7 @@ import type { Verdict, Violation } from "../../src/engine/index.js";
 import {
   annotationKey,
   boundAuditAnnotations,
+  boundedLine,
   boundWarnings,
   reviewOfVerdict,
   truncateRunes,
@@ -10,6 +11,7 @@ import {
   WARNINGS_MAX_COUNT,
   WARNINGS_MAX_TOTAL_RUNES,
 } from "../../src/server/response.js";
+import { codePointWork, regexWork } from "../support/work.js";
 
 function violation(policy: string, action: Violation["action"], message: string): Violation {
   return {
@@ -69,6 +71,49 @@ describe("warnings", () => {
   it("cuts text cleanly", () => {
     expect(truncateRunes("short", 10)).toBe("short");
     expect(truncateRunes("abcdefghijkl", 5)).toBe("abcd…");
+    expect(truncateRunes("🙂".repeat(5), 5)).toBe("🙂".repeat(5));
+    expect(truncateRunes("🙂".repeat(6), 5)).toBe(`${"🙂".repeat(4)}…`);
+    expect(truncateRunes(`${"a".repeat(9)}🙂`, 10)).toBe(`${"a".repeat(9)}🙂`);
+  });
+
+  it("a long text becomes the same line as the whole text would", () => {
+    const text = `first\n\tline ${"é🙂".repeat(5_000)}`;
+    const whole = truncateRunes(text.replace(/[\n\t]+/g, " "), 100);
+    expect(boundedLine(text, 100)).toBe(whole);
+    expect([...boundedLine(text, 100)]).toHaveLength(100);
+  });
+});
+
+describe("the answer's cost", () => {
+  /** Regex characters scanned and code points iterated to answer a verdict quoting a `size`-long name. */
+  function work(size: number): number {
+    const name = "n".repeat(size);
+    const violations = Array.from({ length: 40 }, (_, i) =>
+      violation(`policy-${i}`, i % 2 === 0 ? "deny" : "warn", `Pod "${name}\n": runs privileged`),
+    );
+    const messages = violations.map((v) => v.message);
+    const counted = regexWork(() =>
+      codePointWork(() =>
+        reviewOfVerdict(
+          "u",
+          verdict({
+            allowed: false,
+            violations,
+            warnings: messages,
+            auditAnnotations: Object.fromEntries(violations.map((v) => [v.policy, v.message])),
+          }),
+          false,
+        ),
+      ),
+    );
+    return counted.characters + counted.result.codePoints;
+  }
+
+  it("does not grow with the length of a field the messages quote", () => {
+    // Before, every message was split into code points and scanned whole:
+    // a 1 MiB name in 40 messages blocked the server for about a second.
+    expect(work(2 ** 20)).toBe(work(2 ** 14));
+    expect(work(2 ** 14)).toBeLessThan(40 * 3 * 4 * 1024);
   });
 });
 

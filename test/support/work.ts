@@ -49,3 +49,32 @@ export function countingArray<T>(items: readonly T[]): { array: T[]; reads: () =
   });
   return { array, reads: () => reads };
 }
+
+/** What one run of `fn` iterated of strings, code point by code point. */
+export interface CodePointWork<T> {
+  result: T;
+  /** Code points handed out by string iterators (spread, for…of, Array.from). */
+  codePoints: number;
+}
+
+/** Runs `fn` with String.prototype[Symbol.iterator] instrumented. */
+export function codePointWork<T>(fn: () => T): CodePointWork<T> {
+  const original = Object.getOwnPropertyDescriptor(String.prototype, Symbol.iterator);
+  const iterate = original?.value as (this: string) => IterableIterator<string>;
+  let codePoints = 0;
+  Object.defineProperty(String.prototype, Symbol.iterator, {
+    ...original,
+    value: function* codePointsOf(this: string) {
+      const inner = iterate.call(this);
+      for (let step = inner.next(); !step.done; step = inner.next()) {
+        codePoints++;
+        yield step.value;
+      }
+    },
+  });
+  try {
+    return { result: fn(), codePoints };
+  } finally {
+    Object.defineProperty(String.prototype, Symbol.iterator, original as PropertyDescriptor);
+  }
+}
