@@ -10,12 +10,14 @@ import {
   type Mode,
   type Operation,
 } from "../../src/engine/index.js";
+import { exceptionLookup, indexExceptions } from "../../src/exceptions/index.js";
 import {
   loadPolicySetFile,
   PolicyLoadError,
   type ResolvedPolicySet,
   resolvePolicySet,
 } from "../../src/policyset/index.js";
+import { exception } from "../exceptions/support.js";
 import { shippedPolicies } from "../support/policies.js";
 
 const HEADER = { apiVersion: "tollgate.dev/v1alpha1", kind: "PolicySet" };
@@ -120,6 +122,30 @@ describe("CEL policies of the PolicySet", () => {
     expect(verdict.warnings).toEqual([
       'cost-centre: Deployment "web": cost centre  is not one of shop, ops',
     ]);
+  });
+
+  it("let a PolicyException naming them through, keeping the finding visible", () => {
+    const shop = exception(
+      { policies: ["cost-centre"], match: { kinds: ["Deployment"], names: ["web"] } },
+      { name: "no-centre", namespace: "shop" },
+    );
+    const exceptions = exceptionLookup(indexExceptions([shop]), {
+      now: Date.parse("2026-12-01T00:00:00Z"),
+      mayHold: () => true,
+    });
+    const object = deployment("web", { "cost-centre": "garden" });
+    const verdict = evaluate(input(object), set.set, {
+      mode: "enforce",
+      phase: "both",
+      exceptions,
+    });
+    expect(verdict.allowed).toBe(true);
+    expect(verdict.excepted.map((v) => [v.policy, v.exception.name])).toEqual([
+      ["cost-centre", "no-centre"],
+    ]);
+    expect(verdict.warnings).toContain("cost-centre: excepted by shop/no-centre");
+    // Without the exception the same object is denied.
+    expect(judge(set, object).allowed).toBe(false);
   });
 
   it("are skipped when a matchCondition is false, and for other kinds", () => {
