@@ -49,6 +49,30 @@ describe("GET /metrics", () => {
     expect(text).toContain("# TYPE tollgate_reloads_total counter");
   });
 
+  it("counts a PolicySet CEL policy's violations under its id, like a built-in policy's", async () => {
+    const policies = policySetOf(["privileged"], {
+      celPolicies: [
+        {
+          id: "named-pods",
+          action: "deny",
+          match: { kinds: ["Pod"] },
+          validations: [{ expression: "object.metadata.name.startsWith('app-')", message: "no" }],
+        },
+      ],
+    });
+    const { app } = testApp({ policies });
+    await post(app, "/validate", reviewOf(plainPod("web")));
+    await post(app, "/validate/warn", reviewOf(plainPod("web")));
+    await post(app, "/validate", reviewOf(plainPod("app-web")));
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(text).toContain(
+      'tollgate_policy_violations_total{policy="named-pods",action="deny",mode="enforce"} 1',
+    );
+    expect(text).toContain(
+      'tollgate_policy_violations_total{policy="named-pods",action="deny",mode="warn"} 1',
+    );
+  });
+
   it("bounds the kind label to kinds a policy is about, others count as other", async () => {
     const { app } = testApp();
     for (let i = 0; i < 500; i++) {
