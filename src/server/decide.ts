@@ -1,10 +1,15 @@
 import { evaluate, type PolicyType, requestSkip, type Verdict } from "../engine/index.js";
 import { type ExceptionIndex, exceptionLookup } from "../exceptions/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
-import { type AdmissionRequest, admissionInputOf } from "./admission.js";
+import { type AdmissionRequest, admissionInputOf, depthProblem } from "./admission.js";
 import type { ModeResolver, NamespaceObjectLookup } from "./mode.js";
 import type { NamespaceMode } from "./namespace-mode.js";
-import { type AdmissionReviewReply, allowReview, reviewOfVerdict } from "./response.js";
+import {
+  type AdmissionReviewReply,
+  allowReview,
+  reviewOfVerdict,
+  unevaluatedReview,
+} from "./response.js";
 
 /** The endpoint's half of admission: the type of the policies it runs. */
 export type WebhookPhase = PolicyType;
@@ -71,6 +76,14 @@ export async function decide(
   if (subject !== undefined) {
     const review = allowReview(request.uid, { [EXEMPT_SUBJECT_ANNOTATION]: subject });
     return { review, mode: "exempt-subject", verdict: undefined };
+  }
+  // Objects nested too deep are not walked: only an enforcing /validate
+  // denies them, every other endpoint admits them with a warning, as a
+  // fail-open webhook would.
+  const problem = depthProblem(request);
+  if (problem) {
+    const deny = phase === "validate" && mode === "enforce";
+    return { review: unevaluatedReview(request.uid, problem, deny), mode, verdict: undefined };
   }
   const exceptions = exceptionLookup(context.exceptions, {
     now: context.now,

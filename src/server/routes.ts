@@ -3,18 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { type ExceptedViolation, POLICY_TYPES } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
-import {
-  type AdmissionRequest,
-  depthProblem,
-  displayName,
-  parseAdmissionReview,
-} from "./admission.js";
-import { type Decision, type DecisionContext, decide, type WebhookPhase } from "./decide.js";
+import { type AdmissionRequest, displayName, parseAdmissionReview } from "./admission.js";
+import { type Decision, decide, type WebhookPhase } from "./decide.js";
 import { unredactedTwin } from "./logger.js";
 import { countExceptions, countViolations, kindLabel } from "./metrics.js";
 import { guardModeLabel } from "./mode-label.js";
 import { NAMESPACE_MODES, type NamespaceMode } from "./namespace-mode.js";
-import { allowReview, unevaluatedReview } from "./response.js";
 
 /** The endpoints: the two halves of admission, and the mode-label guard. */
 type Endpoint = WebhookPhase | "guard";
@@ -76,30 +70,6 @@ const reviewSchema = {
 
 function unique(values: readonly string[]): string[] {
   return values.length < 2 ? [...values] : [...new Set(values)];
-}
-
-/**
- * Decides a request the engine can take; one it cannot (objects nested too
- * deep) is denied only by an enforcing /validate, and admitted with a warning
- * everywhere else, as the fail-open webhooks would be.
- */
-async function decideSafely(
-  review: AdmissionRequest,
-  phase: WebhookPhase,
-  requestedMode: NamespaceMode | undefined,
-  context: DecisionContext,
-): Promise<Decision> {
-  const evaluated = review.operation === "CREATE" || review.operation === "UPDATE";
-  const problem = evaluated ? depthProblem(review) : undefined;
-  if (!problem) return decide(review, phase, requestedMode, context);
-  const { policies } = context;
-  const namespace = review.namespace || undefined;
-  if (namespace !== undefined && policies.set.exemptNamespace(namespace)) {
-    return { review: allowReview(review.uid), mode: "exempt", verdict: undefined };
-  }
-  const mode = requestedMode ?? (await context.resolveMode(namespace, policies.settings));
-  const deny = phase === "validate" && mode === "enforce";
-  return { review: unevaluatedReview(review.uid, problem, deny), mode, verdict: undefined };
 }
 
 /**
@@ -188,7 +158,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
   const withMode = { ...schema, params: modeSchema };
   for (const phase of POLICY_TYPES) {
     const policiesFor: Decider = (review, request, policies) =>
-      decideSafely(review, phase, request.params.mode ?? request.query.mode, {
+      decide(review, phase, request.params.mode ?? request.query.mode, {
         policies,
         resolveMode: app.tollgate.resolveMode,
         namespaceObject: app.tollgate.namespaceObject,
