@@ -12,6 +12,9 @@ export interface CollectOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What a page slot holds once its object has been passed on. */
+const RELEASED: KubeObject = Object.freeze({});
+
 /** A kind's position in the plan, from 1, for progress reports. */
 interface Step {
   step: number;
@@ -68,8 +71,16 @@ async function* listKind(
   for (const namespace of scopes) {
     for await (const page of source.list(info.kind, namespace, plan.pageSize)) {
       throwIfAborted(options.signal);
-      for (const item of page.items) yield placement.place(item, info);
-      done += page.items.length;
+      const { items } = page;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i] as KubeObject;
+        // The page is handed over: once an object is passed on, the page no
+        // longer holds it, so it can be collected as soon as it is judged
+        // rather than surviving, with the whole page, until the last one.
+        items[i] = RELEASED;
+        yield placement.place(item, info);
+      }
+      done += items.length;
       options.onProgress?.({
         kind: info.kind,
         done,

@@ -2,20 +2,17 @@ import {
   type CheckOutcome,
   type ClusterCheckDeclaration,
   describeResource,
+  type Observation,
 } from "../engine/index.js";
 import type { LoadedClusterCheck } from "../policyset/index.js";
-import type { CheckFacts } from "./facts.js";
 import type { RulePass } from "./judge-object.js";
 import { CLUSTER_BUCKET } from "./tally.js";
 import type { AuditFinding, AuditResourceRef, ServerVersion } from "./types.js";
 
-/** What the cluster checks made of the facts, ready to be tallied. */
-export interface ClusterJudgement {
-  /** Every check's outcomes, by check id, for the result's statuses. */
-  outcomes: ReadonlyMap<string, CheckOutcome[]>;
-  passes: { bucket: string; pass: RulePass }[];
-  findings: { bucket: string; finding: AuditFinding }[];
-}
+/** What one outcome of a cluster check adds to the tally: a pass or a finding, in its bucket. */
+export type ClusterResult =
+  | { bucket: string; pass: RulePass; finding?: undefined }
+  | { bucket: string; finding: AuditFinding; pass?: undefined };
 
 /** The tally bucket of an outcome: its namespace, or the cluster's. */
 function bucketOf(check: ClusterCheckDeclaration, outcome: CheckOutcome): string {
@@ -47,35 +44,38 @@ function checkFinding(
 }
 
 /**
- * The judge step for the cluster checks, once every object has been seen:
- * each check judges the facts it observed, over the audited namespaces.
- * Pure: nothing but the returned judgement comes out of it.
+ * The judge step for one cluster check, once every object has been seen: it
+ * judges the facts it observed, over the audited namespaces. Pure; the
+ * outcomes are turned into passes and findings one at a time by
+ * `clusterResultOf`, so a check with thousands of subjects never has all its
+ * findings built at once.
  */
-export function judgeClusterChecks(
-  checks: readonly LoadedClusterCheck[],
-  facts: CheckFacts,
+export function judgeClusterCheck(
+  { module, declaration }: LoadedClusterCheck,
+  observed: readonly Observation<unknown>[],
   namespaces: readonly string[],
   serverVersion: ServerVersion | undefined,
-): ClusterJudgement {
-  const outcomes = new Map<string, CheckOutcome[]>();
-  const passes: ClusterJudgement["passes"] = [];
-  const findings: ClusterJudgement["findings"] = [];
-  for (const { module, declaration } of checks) {
-    const observed = facts.get(module.id) ?? [];
-    const judged = module.judge({ namespaces, observed, serverVersion }, declaration.parameters);
-    outcomes.set(module.id, judged);
-    for (const outcome of judged) {
-      const bucket = bucketOf(declaration, outcome);
-      if (outcome.status === "pass") {
-        passes.push({
-          bucket,
-          pass: { id: declaration.id, source: "check", checklist: [declaration.checklist] },
-        });
-      } else if (outcome.status === "fail") {
-        const finding = checkFinding(declaration, outcome.message, outcome.subject, outcome.path);
-        findings.push({ bucket, finding });
-      }
-    }
+): CheckOutcome[] {
+  return module.judge({ namespaces, observed, serverVersion }, declaration.parameters);
+}
+
+/** What an outcome adds to the tally; nothing for `unknown`, which the check's status says. */
+export function clusterResultOf(
+  declaration: ClusterCheckDeclaration,
+  outcome: CheckOutcome,
+): ClusterResult | undefined {
+  const bucket = bucketOf(declaration, outcome);
+  if (outcome.status === "pass") {
+    return {
+      bucket,
+      pass: { id: declaration.id, source: "check", checklist: [declaration.checklist] },
+    };
   }
-  return { outcomes, passes, findings };
+  if (outcome.status === "fail") {
+    return {
+      bucket,
+      finding: checkFinding(declaration, outcome.message, outcome.subject, outcome.path),
+    };
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import type { Observation } from "../engine/index.js";
 import type { CheckFacts } from "./facts.js";
-import type { ClusterJudgement } from "./judge-cluster.js";
+import type { ClusterResult } from "./judge-cluster.js";
 import type { ObjectJudgement } from "./judge-object.js";
 import type { ListedObject } from "./listed-object.js";
 import { AuditTally, type TallyLimits } from "./tally.js";
@@ -27,6 +27,16 @@ export class AuditLedger {
   /** What each cluster check observed, by check id. */
   get facts(): CheckFacts {
     return this.observed;
+  }
+
+  /**
+   * Hands over what one check observed and forgets it: the facts are judged
+   * once, and then only the outcomes the tally keeps need memory.
+   */
+  takeFacts(check: string): Observation<unknown>[] {
+    const facts = this.observed.get(check) ?? [];
+    this.observed.delete(check);
+    return facts;
   }
 
   recordObject(listed: ListedObject, judgement: ObjectJudgement): void {
@@ -56,8 +66,8 @@ export class AuditLedger {
     for (const finding of judgement.findings) tally.add(judgement.bucket, finding);
   }
 
-  recordCluster({ passes, findings }: ClusterJudgement): void {
-    for (const { bucket, pass } of passes) this.tally.pass(bucket, pass, pass.checklist);
-    for (const { bucket, finding } of findings) this.tally.add(bucket, finding);
+  recordCluster({ bucket, pass, finding }: ClusterResult): void {
+    if (pass) this.tally.pass(bucket, pass, pass.checklist);
+    else this.tally.add(bucket, finding);
   }
 }

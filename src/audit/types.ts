@@ -72,7 +72,11 @@ export interface AuditFinding {
   scope: CheckScope;
 }
 
-/** One page of a list call. Items carry `apiVersion` and `kind`. */
+/**
+ * One page of a list call. Items carry `apiVersion` and `kind`. The page is
+ * handed over to the audit, which empties each slot of `items` once that
+ * object has been passed on, so a source must yield an array of its own.
+ */
 export interface ListPage {
   items: KubeObject[];
   /** The server's estimate of items after this page, when it gives one. */

@@ -54,15 +54,14 @@ async function getJson(kc: KubeConfig, server: string, path: string): Promise<un
     text: string;
   }>((resolve, reject) => {
     const req = send(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString("utf8"),
-        }),
-      );
+      // Decoded as it arrives: each chunk's buffer is garbage at once, and
+      // the page is never held twice (chunks, then their concatenation).
+      res.setEncoding("utf8");
+      let text = "";
+      res.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -79,10 +78,18 @@ async function getJson(kc: KubeConfig, server: string, path: string): Promise<un
   return JSON.parse(text) as unknown;
 }
 
-/** The object as an admission review carries it: with apiVersion and kind, which list items lack. */
+/**
+ * The object as an admission review carries it: with apiVersion and kind,
+ * which list items lack. The item was parsed for this call alone, so they
+ * are set on it rather than on a copy, which would keep the parsed page
+ * alive until its last object has been judged.
+ */
 function withType(item: unknown, info: KindInfo): KubeObject {
-  const plain = item !== null && typeof item === "object" ? (item as KubeObject) : {};
-  return { ...plain, apiVersion: info.apiVersion, kind: info.kind };
+  const object =
+    item !== null && typeof item === "object" && !Array.isArray(item) ? (item as KubeObject) : {};
+  object.apiVersion = info.apiVersion;
+  object.kind = info.kind;
+  return object;
 }
 
 /** Reads the cluster as plain JSON over the kubeconfig's connection. */
@@ -137,8 +144,12 @@ export class KubeAuditSource implements ClusterSource {
       const next = page.metadata?.continue;
       token = typeof next === "string" && next !== "" ? next : undefined;
       const remaining = page.metadata?.remainingItemCount;
+      // The parsed array itself, so that the objects the audit lets go of
+      // are not still held here.
+      const items: unknown[] = Array.isArray(page.items) ? page.items : [];
+      for (let i = 0; i < items.length; i++) items[i] = withType(items[i], info);
       yield {
-        items: (Array.isArray(page.items) ? page.items : []).map((item) => withType(item, info)),
+        items: items as KubeObject[],
         remaining: typeof remaining === "number" ? remaining : undefined,
       };
     } while (token);
