@@ -25,12 +25,12 @@ import type { AuditFinding, AuditProgress, ClusterSource, ServerVersion } from "
 export { describePatch } from "./evaluate-object.js";
 
 /**
- * Objects per list call. 250 rather than kubectl's 500: a page lives until its
- * objects are judged, and at 100,000 objects on a loopback stand-in for the
- * API server the CLI peaked at 321-325 MiB of RSS with 500 and 246 MiB with
- * 250 (docs/audit.md, Memory and scale).
+ * Objects per list call. 100 rather than kubectl's 500: a page lives until its
+ * objects are judged, and at 100,000 objects on the e2e control plane the CLI
+ * peaked at 286 and 334 MiB of RSS with 250 and 244 MiB with 100, for 7 s
+ * more of list calls (docs/audit.md, Memory and scale).
  */
-export const DEFAULT_PAGE_SIZE = 250;
+export const DEFAULT_PAGE_SIZE = 100;
 
 export interface AuditOptions {
   policies: ResolvedPolicySet;
