@@ -1,7 +1,13 @@
 import picomatch from "picomatch";
 import { itemRef } from "./checklist.js";
 import type { ObjectTarget, PolicyDeclaration, PolicyModule } from "./policy.js";
-import { type PolicyResult, SKIP_REASONS, type SkipReason, skipResult } from "./result.js";
+import {
+  type PolicyResult,
+  passResult,
+  SKIP_REASONS,
+  type SkipReason,
+  skipResult,
+} from "./result.js";
 import type { ChecklistRef, Operation } from "./types.js";
 import {
   type PodTarget,
@@ -44,6 +50,14 @@ export interface CompiledPolicy {
   partItems: ReadonlyMap<string, ChecklistRef>;
   /** This policy's result for each skip reason, built once: skipping allocates nothing. */
   skips: Readonly<Record<SkipReason, PolicyResult>>;
+  /** Its result when it ran and found nothing (or had nothing to patch), built once too. */
+  passed: PolicyResult;
+  /**
+   * True when `match.namespaces`, `exemptions.namespaces` and
+   * `exemptions.names` are all empty: only kind and operation decide whether
+   * it matches, so the per-request checks skip the namespace and name globs.
+   */
+  anyNamespaceOrName: boolean;
 }
 
 /** The policies one request is evaluated against; immutable once built. */
@@ -60,6 +74,14 @@ export interface PolicySet {
   sameFault: ReadonlySet<string>;
   /** Where each kind keeps its pod template: the built-in kinds and the set's workloadKinds. */
   podTemplate: PodTemplateLookup;
+  /**
+   * Per kind, one entry per policy of `policies`: its `kind-not-matched`
+   * result when its kinds leave that kind out, undefined when they cover it.
+   * Worked out once here, so a request does not ask each policy about its kind.
+   */
+  kindSkips: ReadonlyMap<string, readonly (PolicyResult | undefined)[]>;
+  /** The same for any kind not in `kindSkips`: only the `*` policies cover it. */
+  otherKindSkips: readonly (PolicyResult | undefined)[];
 }
 
 const never: Matcher = () => false;
@@ -108,7 +130,19 @@ export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPol
     skips: Object.fromEntries(
       SKIP_REASONS.map((reason) => [reason, skipResult(declaration.id, reason)]),
     ) as Record<SkipReason, PolicyResult>,
+    passed: passResult(declaration.id),
+    anyNamespaceOrName:
+      match.namespaces.length === 0 &&
+      exemptions.namespaces.length === 0 &&
+      exemptions.names.length === 0,
   };
+}
+
+function kindSkipsOf(
+  policies: readonly CompiledPolicy[],
+  covers: (p: CompiledPolicy) => boolean,
+): readonly (PolicyResult | undefined)[] {
+  return policies.map((p) => (covers(p) ? undefined : p.skips["kind-not-matched"]));
 }
 
 export function compilePolicySet(
@@ -125,11 +159,11 @@ export function compilePolicySet(
   const anyKind = policies.filter((p) => p.kinds.has("*"));
   const kinds = new Set(policies.flatMap((p) => [...p.kinds]).filter((k) => k !== "*"));
   const byKind = new Map<string, CompiledPolicy[]>();
+  const kindSkips = new Map<string, readonly (PolicyResult | undefined)[]>();
   for (const kind of kinds) {
-    byKind.set(
-      kind,
-      policies.filter((p) => p.kinds.has(kind) || p.kinds.has("*")),
-    );
+    const covers = (p: CompiledPolicy) => p.kinds.has(kind) || p.kinds.has("*");
+    byKind.set(kind, policies.filter(covers));
+    kindSkips.set(kind, kindSkipsOf(policies, covers));
   }
   const disabled = entries
     .filter((e) => !e.declaration.enabled)
@@ -148,5 +182,7 @@ export function compilePolicySet(
     disabled,
     sameFault,
     podTemplate: podTemplateLookup(workloadKinds),
+    kindSkips,
+    otherKindSkips: kindSkipsOf(policies, (p) => p.kinds.has("*")),
   };
 }

@@ -105,10 +105,13 @@ function matchKeyOf(input: AdmissionInput, resource: ResourceRef): MatchKey {
   };
 }
 
-/** Why the policy does not match this request, or undefined when it does. */
+/**
+ * Why the policy does not match this request, or undefined when it does. Its
+ * kind is not asked here: the set's `kindSkips` answered that already.
+ */
 function mismatch(policy: CompiledPolicy, key: MatchKey): SkipReason | undefined {
-  if (!policy.kinds.has(key.kind) && !policy.kinds.has("*")) return "kind-not-matched";
   if (!policy.operations.has(key.operation)) return "operation-not-matched";
+  if (policy.anyNamespaceOrName) return undefined;
   if (!policy.inNamespace(key.namespace)) return "namespace-not-matched";
   if (policy.exemptNamespace(key.namespace)) return "exempt-namespace";
   if (policy.exemptName(key.qualifiedName)) return "exempt-name";
@@ -120,7 +123,16 @@ function targetOf(
   fields: Omit<ObjectTarget, "pod">,
   podTemplates: PodTemplateLookup,
 ): ObjectTarget {
-  return { ...fields, pod: podTargetOf(fields.object, fields.resource, podTemplates) };
+  // Field by field: a spread of `fields` costs more than the rest of this function.
+  return {
+    resource: fields.resource,
+    object: fields.object,
+    oldObject: fields.oldObject,
+    operation: fields.operation,
+    userInfo: fields.userInfo,
+    namespaceObject: fields.namespaceObject,
+    pod: podTargetOf(fields.object, fields.resource, podTemplates),
+  };
 }
 
 /** Why the policy's hook does not run on this object, or undefined when it does. */
@@ -176,19 +188,20 @@ function summaryOf(policy: CompiledPolicy, resource: ResourceRef, dropped: numbe
 }
 
 /**
- * One validation's violations, how many findings image exemptions dropped,
- * and whether any says the policy could not judge the object.
+ * One validation's violations from the findings its hook returned, how many
+ * findings image exemptions dropped, and whether any says the policy could
+ * not judge the object.
  */
 function findingsOf(
   policy: CompiledPolicy,
-  target: ObjectTarget,
+  resource: ResourceRef,
+  found: readonly Finding[],
 ): { violations: Violation[]; exempted: number; error: boolean } {
-  const { resource } = target;
   const violations: Violation[] = [];
   let exempted = 0;
   let dropped = 0;
   let error = false;
-  for (const finding of runHook<Finding>(policy, target)) {
+  for (const finding of found) {
     if (finding.error) error = true;
     if (finding.container && policy.exemptImage(finding.container.image)) {
       exempted++;
@@ -218,7 +231,7 @@ function exemptsAnyContainer(policy: CompiledPolicy, target: ObjectTarget): bool
 
 function result(
   policy: CompiledPolicy,
-  status: "pass" | "fail" | "error",
+  status: "fail" | "error",
   findings: readonly Violation[] = NONE,
   patch: readonly PatchOperation[] = NONE,
 ): PolicyResult {
@@ -249,7 +262,7 @@ function mutateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
   const reason = hookSkip(policy, target);
   if (reason) return skipped(policy, reason);
   const ops = runHook<PatchOperation>(policy, target);
-  if (ops.length === 0) return result(policy, "pass");
+  if (ops.length === 0) return policy.passed;
   // Copy on first write: the caller's object is never touched.
   const object = target.object === progress.original ? cloneData(target.object) : target.object;
   // Applied from a copy: the library inserts values by reference, and a later
@@ -273,10 +286,13 @@ function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
       ]);
     }
   }
-  const { violations, exempted, error } = findingsOf(policy, target);
+  const found = runHook<Finding>(policy, target);
+  // Most policies find nothing: their shared result, with nothing built for them.
+  if (found.length === 0) return policy.passed;
+  const { violations, exempted, error } = findingsOf(policy, target.resource, found);
   if (error) return result(policy, "error", violations);
   if (violations.length > 0) return result(policy, "fail", violations);
-  return exempted > 0 ? skipped(policy, "exempt-image") : result(policy, "pass");
+  return exempted > 0 ? skipped(policy, "exempt-image") : policy.passed;
 }
 
 /**
@@ -309,7 +325,8 @@ function markPreexisting(
     const policy = policies[i];
     if (current.status !== "fail" || current.findings.length === 0 || !policy) return;
     if (hookSkip(policy, old)) return;
-    const seen = new Set(findingsOf(policy, old).violations.map(key));
+    const found = runHook<Finding>(policy, old);
+    const seen = new Set(findingsOf(policy, resource, found).violations.map(key));
     const findings = current.findings.map((v) =>
       v.action === "deny" && seen.has(key(v))
         ? {
@@ -401,7 +418,15 @@ function judgeAll(
 ): PolicyResult[] {
   const results: PolicyResult[] = [];
   const key = matchKeyOf(input, resource);
-  for (const policy of set.policies) {
+  const { policies } = set;
+  const kindSkips = set.kindSkips.get(key.kind) ?? set.otherKindSkips;
+  for (let i = 0; i < policies.length; i++) {
+    const policy = policies[i] as CompiledPolicy;
+    const notThisKind = kindSkips[i];
+    if (notThisKind) {
+      results.push(notThisKind);
+      continue;
+    }
     const reason = mismatch(policy, key);
     if (reason) results.push(skipped(policy, reason));
     else if (policy.declaration.type === "mutate") results.push(mutateOne(policy, progress));

@@ -95,6 +95,11 @@ export function matched(result: PolicyResult): boolean {
 
 const NONE: readonly never[] = Object.freeze([]);
 
+/** The result of a policy that ran and found nothing; frozen, so one object can serve every request. */
+export function passResult(policy: string): PolicyResult {
+  return Object.freeze({ policy, status: "pass", findings: NONE, patch: NONE, excepted: NONE });
+}
+
 /** A skipped policy's result; frozen, so one object can serve every request. */
 export function skipResult(policy: string, reason: SkipReason): PolicyResult {
   return Object.freeze({

@@ -8,6 +8,7 @@ import {
   requestSkip,
   type Verdict,
 } from "../../src/engine/index.js";
+import type { LoadedPolicy } from "../../src/policyset/index.js";
 import { objectOf, onlyPolicies, run, shippedPolicies } from "../support/policies.js";
 
 const rootPod = objectOf(`
@@ -143,6 +144,52 @@ spec:
     expect(requestSkip(removal, set)).toBe("operation-not-judged");
     expect(requestSkip({ ...inputFromObject(rootPod), object: undefined }, set)).toBe("no-object");
     expect(requestSkip(inputFromObject(rootPod), set)).toBeUndefined();
+  });
+
+  it("say why each policy did not match: kind, operation, namespace, exempt namespace or name", () => {
+    const adjusted: Record<
+      string,
+      (d: LoadedPolicy["declaration"]) => LoadedPolicy["declaration"]
+    > = {
+      privileged: (d) => ({ ...d, match: { ...d.match, operations: ["UPDATE"] } }),
+      probes: (d) => ({ ...d, match: { ...d.match, namespaces: ["team-*"] } }),
+      "run-as-non-root": (d) => ({
+        ...d,
+        exemptions: { ...d.exemptions, namespaces: ["app?"] },
+      }),
+      "read-only-root": (d) => ({ ...d, exemptions: { ...d.exemptions, names: ["apps/p"] } }),
+    };
+    const ids = [...Object.keys(adjusted), "default-namespace", "host-path"];
+    const entries = shippedPolicies()
+      .filter((p) => ids.includes(p.declaration.id))
+      .map((p) => ({
+        ...p,
+        declaration: (adjusted[p.declaration.id] ?? ((d) => d))({
+          ...p.declaration,
+          enabled: true,
+        }),
+      }));
+    const adjustedSet = compilePolicySet(entries, []);
+    const pod = run(adjustedSet, rootPod);
+    expect(statusOf(pod, "privileged")).toBe("skip:operation-not-matched");
+    expect(statusOf(pod, "probes")).toBe("skip:namespace-not-matched");
+    expect(statusOf(pod, "run-as-non-root")).toBe("skip:exempt-namespace");
+    expect(statusOf(pod, "read-only-root")).toBe("skip:exempt-name");
+    expect(statusOf(pod, "default-namespace")).toBe("pass");
+    expect(statusOf(pod, "host-path")).toBe("pass");
+    const update = run(adjustedSet, rootPod, { operation: "UPDATE", oldObject: rootPod });
+    expect(statusOf(update, "privileged")).toBe("fail");
+    // A kind only the `*` policy covers: every other policy says so.
+    const configMap = objectOf(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: default }\n",
+    );
+    const other = run(adjustedSet, configMap);
+    expect(other.results.map((r) => [r.policy, statusOf(other, r.policy)])).toEqual(
+      adjustedSet.policies.map((p) => [
+        p.declaration.id,
+        p.declaration.id === "default-namespace" ? "fail" : "skip:kind-not-matched",
+      ]),
+    );
   });
 
   it("mark a validation excepted when an exception covers all it found", () => {
