@@ -99,18 +99,33 @@ export function unboundedQuantifiers(source: string): number {
  */
 const NAME_LIMIT = 256;
 
-/** Case-insensitive and unanchored, so `TOKEN` matches `GITHUB_TOKEN`. */
-function compileAll(sources: readonly string[]): RegExp[] {
-  return sources.map((source) => new RegExp(source, "i"));
+/**
+ * A backreference by number or name, or a named group: joined into one
+ * alternation, such a pattern could refer to another pattern's group (or
+ * clash with its name), so a list holding one is tested pattern by pattern.
+ */
+const REFERS_TO_GROUPS = /\\[1-9k]|\(\?<(?![=!])/;
+
+/**
+ * Whether any of the patterns matches the name: case-insensitive and
+ * unanchored, so `TOKEN` matches `GITHUB_TOKEN`. The patterns are joined into
+ * one alternation, which matches exactly when one of them does and is one
+ * regex run per name instead of one per pattern; each alternative costs what
+ * it cost alone.
+ */
+function anyOf(sources: readonly string[]): (name: string) => boolean {
+  if (sources.length === 0) return () => false;
+  if (!sources.some((source) => REFERS_TO_GROUPS.test(source))) {
+    const joined = new RegExp(sources.map((source) => `(?:${source})`).join("|"), "i");
+    return (name) => joined.test(name);
+  }
+  const regexes = sources.map((source) => new RegExp(source, "i"));
+  return (name) => regexes.some((regex) => regex.test(name));
 }
 
 interface NameRules {
-  secret: readonly RegExp[];
-  ignored: readonly RegExp[];
-}
-
-function matchesAny(regexes: readonly RegExp[], name: string): boolean {
-  return regexes.some((regex) => regex.test(name));
+  secret: (name: string) => boolean;
+  ignored: (name: string) => boolean;
 }
 
 /**
@@ -195,8 +210,11 @@ function schemeEndsAt(text: string, end: number): boolean {
 
 /** What a literal value looks like when it is a credential whatever its name, else undefined. */
 export function credentialIn(value: string): string | undefined {
-  if (PEM_PRIVATE_KEY.test(value)) return "a PEM private key";
-  const prefix = value.slice(0, SCAN_LIMIT);
+  if (value.includes("-----BEGIN ") && PEM_PRIVATE_KEY.test(value)) return "a PEM private key";
+  const prefix = value.length > SCAN_LIMIT ? value.slice(0, SCAN_LIMIT) : value;
+  // Each of CREDENTIALS needs an `=` (a key, a signature, a password) or a
+  // `://` (a URL): most values have neither, and need no pattern run.
+  if (!prefix.includes("=") && !prefix.includes("://")) return undefined;
   return CREDENTIALS.find((c) => c.foundIn(prefix))?.what;
 }
 
@@ -208,8 +226,8 @@ const FIX =
 
 /** Whether a variable or flag name looks secret under the configured patterns. */
 function secretName(name: string, rules: NameRules): boolean {
-  const tested = name.slice(0, NAME_LIMIT);
-  return matchesAny(rules.secret, tested) && !matchesAny(rules.ignored, tested);
+  const tested = name.length > NAME_LIMIT ? name.slice(0, NAME_LIMIT) : name;
+  return rules.secret(tested) && !rules.ignored(tested);
 }
 
 /** What makes a literal value a secret: how it looks, or the name it is given under. */
@@ -253,6 +271,8 @@ function envFindings(c: ContainerTarget, rules: NameRules): Finding[] {
   return findings;
 }
 
+const WHITESPACE = /\s/;
+
 /** `--db-password` → `db_password`, so flags meet the same name patterns as variables. */
 function flagName(token: string): string {
   let start = 0;
@@ -283,13 +303,20 @@ function argFindings(c: ContainerTarget, rules: NameRules): Finding[] {
     const words: { text: string; index: number }[] = [];
     list.forEach((arg: unknown, index) => {
       if (typeof arg !== "string") return;
-      for (const text of arg.slice(0, SCAN_LIMIT).split(/\s+/)) {
+      const scanned = arg.length > SCAN_LIMIT ? arg.slice(0, SCAN_LIMIT) : arg;
+      // Most arguments are one word: no split for them.
+      if (!WHITESPACE.test(scanned)) {
+        if (scanned !== "") words.push({ text: scanned, index });
+        return;
+      }
+      for (const text of scanned.split(/\s+/)) {
         if (text !== "") words.push({ text, index });
       }
     });
     // One finding per argument, however many secrets it holds.
-    const flagged = new Set<number>();
+    let flagged: Set<number> | undefined;
     const report = (index: number, problem: string) => {
+      flagged ??= new Set<number>();
       if (flagged.has(index)) return;
       flagged.add(index);
       findings.push({
@@ -338,10 +365,14 @@ export default definePolicy({
     .strict(),
   // Compiled once per policy set: compiling them per request was a quarter of this policy's time.
   prepare: (params): NameRules => ({
-    secret: compileAll(params.namePatterns),
-    ignored: compileAll(params.ignoredNamePatterns),
+    secret: anyOf(params.namePatterns),
+    ignored: anyOf(params.ignoredNamePatterns),
   }),
   validate(pod, rules) {
-    return containersOf(pod).flatMap((c) => [...envFindings(c, rules), ...argFindings(c, rules)]);
+    const findings: Finding[] = [];
+    for (const c of containersOf(pod)) {
+      findings.push(...envFindings(c, rules), ...argFindings(c, rules));
+    }
+    return findings;
   },
 });

@@ -125,6 +125,22 @@ spec:
     expect(flaggedNames(env, { namePatterns: [] })).toEqual([]);
   });
 
+  it("reads each name pattern on its own, also when several are given", () => {
+    const env = ["DB_", "DB_DB", "XYX", "XY", "QZ", "KEYS", "MY_KEYS"].map((name) => ({
+      name,
+      value: "s3cret",
+    }));
+    // Each pattern's groups and backreferences are its own: in one joined
+    // alternation, \1 of the second would refer to the first's group.
+    expect(flaggedNames(env, { namePatterns: ["(Q)Z", "(DB)_\\1"] })).toEqual(["DB_DB", "QZ"]);
+    expect(flaggedNames(env, { namePatterns: ["(?<p>X)Y\\k<p>", "(Q)Z"] })).toEqual(["XYX", "QZ"]);
+    // Anchors and alternations stay inside their own pattern.
+    expect(flaggedNames(env, { namePatterns: ["^KEY|^QZ$", "Y$"] })).toEqual(["XY", "QZ", "KEYS"]);
+    expect(
+      flaggedNames(env, { namePatterns: ["KEYS", "QZ"], ignoredNamePatterns: ["^MY_", "X"] }),
+    ).toEqual(["QZ", "KEYS"]);
+  });
+
   it("catches PASS, PWD and AUTH names, and judges values instead of excusing _URL or _FILE", () => {
     const env = [
       { name: "DB_PASS", value: "hunter2" },
