@@ -52,6 +52,24 @@ function runsAsNonRootUser(pod: PodTarget, c: ContainerTarget): boolean {
   return typeof user === "number" && Number.isInteger(user) && user > 0;
 }
 
+const ESCALATION = ["allowPrivilegeEscalation"] as const;
+const DROP = ["capabilities", "drop"] as const;
+
+/**
+ * Whether the container's own securityContext already holds a value at
+ * `path`, where addIfAbsent would add nothing: most containers of a
+ * compliant pod set both fields, and need no path built or walked from the
+ * object's root for them.
+ */
+function alreadySet(c: ContainerTarget, path: readonly string[]): boolean {
+  let node: unknown = c.container.securityContext;
+  for (const segment of path) {
+    if (node === null || typeof node !== "object" || Array.isArray(node)) return false;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return node !== undefined && node !== null;
+}
+
 export default definePolicy({
   id: "security-defaults",
   scope: "pod",
@@ -89,12 +107,15 @@ export default definePolicy({
     }
     if (linux) {
       for (const c of containers) {
-        const context = [...c.path, "securityContext"];
-        if (params.disallowPrivilegeEscalation && !requiresEscalation(c)) {
-          fields.push([[...context, "allowPrivilegeEscalation"], false]);
+        if (
+          params.disallowPrivilegeEscalation &&
+          !requiresEscalation(c) &&
+          !alreadySet(c, ESCALATION)
+        ) {
+          fields.push([[...c.path, "securityContext", ...ESCALATION], false]);
         }
-        if (params.dropAllCapabilities) {
-          fields.push([[...context, "capabilities", "drop"], ["ALL"]]);
+        if (params.dropAllCapabilities && !alreadySet(c, DROP)) {
+          fields.push([[...c.path, "securityContext", ...DROP], ["ALL"]]);
         }
       }
     }

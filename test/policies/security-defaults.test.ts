@@ -127,6 +127,49 @@ spec:
     });
   });
 
+  it("leaves container fields already set, even to other values, and fills those sent as null", () => {
+    const object = objectOf(`
+apiVersion: v1
+kind: Pod
+metadata: { name: mixed, namespace: apps }
+spec:
+  securityContext: { runAsNonRoot: true, seccompProfile: { type: RuntimeDefault } }
+  containers:
+    - name: own
+      image: mcr.microsoft.com/own:1.0
+      securityContext: { allowPrivilegeEscalation: true, capabilities: { drop: [] } }
+    - name: nulls
+      image: mcr.microsoft.com/nulls:1.0
+      securityContext: { allowPrivilegeEscalation: null, capabilities: null }
+    - name: none
+      image: mcr.microsoft.com/none:1.0
+      securityContext: null
+`);
+    const { patch } = run(onlyPolicies(["security-defaults"]), object, { phase: "mutate" });
+    expect(patch).toEqual([
+      {
+        op: "add",
+        path: "/spec/containers/1/securityContext/allowPrivilegeEscalation",
+        value: false,
+      },
+      {
+        op: "add",
+        path: "/spec/containers/1/securityContext/capabilities",
+        value: { drop: ["ALL"] },
+      },
+      {
+        op: "add",
+        path: "/spec/containers/2/securityContext",
+        value: { allowPrivilegeEscalation: false },
+      },
+      {
+        op: "add",
+        path: "/spec/containers/2/securityContext/capabilities",
+        value: { drop: ["ALL"] },
+      },
+    ]);
+  });
+
   it("does not touch Pods on UPDATE, whose spec is immutable", () => {
     const object = objectOf(BARE);
     const verdict = run(onlyPolicies(["security-defaults"]), object, {
