@@ -1,5 +1,6 @@
 import picomatch from "picomatch";
 import { itemRef } from "./checklist.js";
+import { type ImageParser, memoImageParser } from "./image-ref.js";
 import type { ObjectTarget, PolicyDeclaration, PolicyModule } from "./policy.js";
 import {
   type PolicyResult,
@@ -74,6 +75,12 @@ export interface PolicySet {
   sameFault: ReadonlySet<string>;
   /** Where each kind keeps its pod template: the built-in kinds and the set's workloadKinds. */
   podTemplate: PodTemplateLookup;
+  /**
+   * Parses container images for the set's evaluations, through a bounded
+   * memo (`memoImageParser`): the one thing a set changes after it is built,
+   * and invisible in its results.
+   */
+  images: ImageParser;
   /**
    * Per kind, one entry per policy of `policies`: its `kind-not-matched`
    * result when its kinds leave that kind out, undefined when they cover it.
@@ -182,6 +189,7 @@ export function compilePolicySet(
     disabled,
     sameFault,
     podTemplate: podTemplateLookup(workloadKinds),
+    images: memoImageParser(),
     kindSkips,
     otherKindSkips: kindSkipsOf(policies, (p) => p.kinds.has("*")),
   };

@@ -119,10 +119,7 @@ function mismatch(policy: CompiledPolicy, key: MatchKey): SkipReason | undefined
 }
 
 /** The object under evaluation, with its pod spec found once rather than per policy. */
-function targetOf(
-  fields: Omit<ObjectTarget, "pod">,
-  podTemplates: PodTemplateLookup,
-): ObjectTarget {
+function targetOf(fields: Omit<ObjectTarget, "pod">, set: PolicySet): ObjectTarget {
   // Field by field: a spread of `fields` costs more than the rest of this function.
   return {
     resource: fields.resource,
@@ -131,7 +128,7 @@ function targetOf(
     operation: fields.operation,
     userInfo: fields.userInfo,
     namespaceObject: fields.namespaceObject,
-    pod: podTargetOf(fields.object, fields.resource, podTemplates),
+    pod: podTargetOf(fields.object, fields.resource, set.podTemplate, set.images),
   };
 }
 
@@ -252,7 +249,7 @@ interface Progress {
   /** Why mutations do not run, when they do not. */
   noMutation: SkipReason;
   validate: boolean;
-  podTemplates: PodTemplateLookup;
+  set: PolicySet;
 }
 
 function mutateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
@@ -268,7 +265,7 @@ function mutateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
   // Applied from a copy: the library inserts values by reference, and a later
   // operation nesting into them would silently rewrite this one.
   jsonpatch.applyPatch(object, cloneData(ops), false, true);
-  progress.target = targetOf({ ...target, object }, progress.podTemplates);
+  progress.target = targetOf({ ...target, object }, progress.set);
   return result(policy, "fail", NONE, ops);
 }
 function validateOne(policy: CompiledPolicy, progress: Progress): PolicyResult {
@@ -318,7 +315,7 @@ function markPreexisting(
       userInfo: input.userInfo,
       namespaceObject: input.namespaceObject,
     },
-    set.podTemplate,
+    set,
   );
   const key = (v: Violation) => `${v.policy}\u0000${v.path}\u0000${v.message}`;
   results.forEach((current, i) => {
@@ -469,12 +466,12 @@ export function evaluate(input: AdmissionInput, set: PolicySet, options: Evaluat
         userInfo: input.userInfo,
         namespaceObject: input.namespaceObject,
       },
-      set.podTemplate,
+      set,
     ),
     mutate: simulate && mayMutate(input, resource, set.podTemplate),
     noMutation: simulate ? "not-mutable" : "other-phase",
     validate: phase !== "mutate",
-    podTemplates: set.podTemplate,
+    set,
   };
   return verdictOf(
     mode,

@@ -18,6 +18,32 @@ export function looksLikeHost(component: string): boolean {
   return component.includes(".") || component.includes(":") || component === "localhost";
 }
 
+/** How an image reference is parsed: `parseImage`, or a memo of it. */
+export type ImageParser = (image: string) => ImageRef | undefined;
+
+/** Longer references are parsed each time, so the memo holds at most about MAX_MEMO x 512 characters. */
+const MAX_MEMO_IMAGE = 512;
+const MAX_MEMO = 1024;
+
+/**
+ * `parseImage` with a bounded memo, for one compiled policy set: the same
+ * images come back request after request. Pure in effect (the same image
+ * always gives an equal, frozen reference); at MAX_MEMO images it starts
+ * over, and references longer than any real one are not kept.
+ */
+export function memoImageParser(): ImageParser {
+  const memo = new Map<string, ImageRef>();
+  return (image) => {
+    const known = memo.get(image);
+    if (known) return known;
+    const parsed = parseImage(image);
+    if (parsed === undefined || image.length > MAX_MEMO_IMAGE) return parsed;
+    if (memo.size >= MAX_MEMO) memo.clear();
+    memo.set(image, Object.freeze(parsed));
+    return parsed;
+  };
+}
+
 /** Parses an image the way the container runtime resolves it; undefined when empty. */
 export function parseImage(image: string): ImageRef | undefined {
   const trimmed = image.trim();

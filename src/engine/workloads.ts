@@ -1,4 +1,4 @@
-import { type ImageRef, parseImage } from "./image-ref.js";
+import { type ImageParser, type ImageRef, parseImage } from "./image-ref.js";
 import {
   type Container,
   type KubeObject,
@@ -122,11 +122,15 @@ function ownedByJob(meta: ObjectMeta): boolean {
   return owners.some((ref) => ref?.kind === "Job");
 }
 
-/** The pod spec an object carries, or undefined for kinds without one. */
+/**
+ * The pod spec an object carries, or undefined for kinds without one.
+ * `images` parses each container's image (a policy set's memo, in the engine).
+ */
 export function podTargetOf(
   object: KubeObject,
   resource: ResourceRef,
   podTemplates: PodTemplateLookup = builtInPodTemplates,
+  images: ImageParser = parseImage,
 ): PodTarget | undefined {
   const templatePath = podTemplates(resource.apiVersion, resource.kind);
   if (!templatePath) return undefined;
@@ -145,7 +149,7 @@ export function podTargetOf(
     metadataPath: [...templatePath, "metadata"],
     longRunning:
       !RUN_TO_COMPLETION.has(resource.kind) && !(resource.kind === "Pod" && ownedByJob(objectMeta)),
-    containers: findContainers(spec as PodSpec, specPath),
+    containers: findContainers(spec as PodSpec, specPath, images),
   };
 }
 
@@ -154,7 +158,7 @@ export function containersOf(target: PodTarget): readonly ContainerTarget[] {
   return target.containers;
 }
 
-function findContainers(spec: PodSpec, specPath: Path): ContainerTarget[] {
+function findContainers(spec: PodSpec, specPath: Path, images: ImageParser): ContainerTarget[] {
   const found: ContainerTarget[] = [];
   for (const group of CONTAINER_GROUPS) {
     const list = spec[group];
@@ -168,7 +172,7 @@ function findContainers(spec: PodSpec, specPath: Path): ContainerTarget[] {
         index,
         name: typeof container.name === "string" ? container.name : `#${index}`,
         image,
-        imageRef: parseImage(image),
+        imageRef: images(image),
         path: [...specPath, group, index],
       });
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ImageRef, parseImage } from "../../src/engine/image-ref.js";
+import { type ImageRef, memoImageParser, parseImage } from "../../src/engine/image-ref.js";
 import { isUnderRegistry, registryEntryProblem } from "../../src/engine/kit/images.js";
 
 function ref(image: string): ImageRef {
@@ -52,6 +52,42 @@ describe("parseImage", () => {
   it("returns undefined for an empty or blank image", () => {
     expect(parseImage("")).toBeUndefined();
     expect(parseImage("   ")).toBeUndefined();
+  });
+});
+
+describe("memoImageParser", () => {
+  const images = [
+    "nginx",
+    "docker.io/nginx:1.25",
+    "MCR.microsoft.com/app@sha256:abc",
+    "localhost:5000/x",
+    " ",
+    "",
+  ];
+
+  it("parses as parseImage does, and hands back frozen references", () => {
+    const parse = memoImageParser();
+    for (const round of [1, 2]) {
+      for (const image of images) {
+        expect(parse(image), `${image} (round ${round})`).toEqual(parseImage(image));
+        const parsed = parse(image);
+        if (parsed) expect(Object.isFrozen(parsed)).toBe(true);
+      }
+    }
+  });
+
+  it("keeps a bounded number of short references, and none longer than 512 characters", () => {
+    const parse = memoImageParser();
+    const first = parse("mcr.microsoft.com/a:1");
+    expect(parse("mcr.microsoft.com/a:1")).toBe(first);
+    const long = `mcr.microsoft.com/${"a".repeat(600)}:1`;
+    expect(parse(long)).not.toBe(parse(long));
+    expect(parse(long)).toEqual(parseImage(long));
+    for (let i = 0; i < 1024; i++) parse(`mcr.microsoft.com/b${i}:1`);
+    // Full: it started over, so the first reference is parsed anew.
+    const again = parse("mcr.microsoft.com/a:1");
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
   });
 });
 
