@@ -11,11 +11,13 @@ export default definePolicy({
       allowedAdds: z.array(z.string().min(1)),
     })
     .strict(),
-  validate(pod, params) {
+  prepare: ({ allowedAdds }) => ({
+    allowed: new Set(allowedAdds),
+    permitted: allowedAdds.length > 0 ? allowedAdds.join(", ") : "nothing",
+  }),
+  validate(pod, { allowed, permitted }) {
     // Windows containers have no Linux capabilities and reject the field.
     if (isWindowsPod(pod)) return [];
-    const allowed = new Set(params.allowedAdds);
-    const permitted = params.allowedAdds.length > 0 ? params.allowedAdds.join(", ") : "nothing";
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
       const capabilities = c.container.securityContext?.capabilities;

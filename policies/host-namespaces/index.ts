@@ -8,14 +8,16 @@ const NAMESPACES = {
   hostIPC: "the node's shared memory and IPC objects",
 } as const;
 
+const FIELDS = Object.entries(NAMESPACES) as [keyof typeof NAMESPACES, string][];
+
 export default definePolicy({
   id: "host-namespaces",
   scope: "pod",
   parameters: z.object({}).strict(),
   validate(pod) {
     const findings: Finding[] = [];
-    for (const [field, exposes] of Object.entries(NAMESPACES)) {
-      const value = pod.spec[field as keyof typeof NAMESPACES];
+    for (const [field, exposes] of FIELDS) {
+      const value = pod.spec[field];
       if (value !== true) continue;
       findings.push({
         message: `sets ${field}: true, which exposes ${exposes}; remove ${field} or set it to false`,

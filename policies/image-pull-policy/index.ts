@@ -7,23 +7,25 @@ export default definePolicy({
   id: "image-pull-policy",
   scope: "pod",
   parameters: z.object({ allowed: z.array(z.enum(PULL_POLICIES)).min(1) }).strict(),
-  validate(pod, { allowed }) {
-    const choices = allowed.join(" or ");
+  prepare: ({ allowed }) => ({
+    allowed: allowed as readonly string[],
+    choices: allowed.join(" or "),
+  }),
+  validate(pod, { allowed, choices }) {
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
       const value = c.container.imagePullPolicy;
-      const path = [...c.path, "imagePullPolicy"];
       if (value === undefined || value === "") {
         findings.push({
           message: `does not set imagePullPolicy, so Kubernetes derives it from the image tag; set imagePullPolicy to ${choices}`,
-          path,
+          path: [...c.path, "imagePullPolicy"],
           container: c,
         });
-      } else if (!(allowed as readonly string[]).includes(value)) {
+      } else if (!allowed.includes(value)) {
         findings.push({
           // A client may send any JSON here, even an object whose toString is not a function.
           message: `sets imagePullPolicy to ${typeof value === "string" ? `"${value}"` : scalarText(value)}; use ${choices}`,
-          path,
+          path: [...c.path, "imagePullPolicy"],
           container: c,
         });
       }

@@ -22,22 +22,25 @@ export default definePolicy({
   id: "resources",
   scope: "pod",
   parameters: z.object({ requireCpuLimit: z.boolean() }).strict(),
-  validate(pod, { requireCpuLimit }) {
-    const required: [Kind, Resource][] = [
-      ["requests", "cpu"],
-      ["requests", "memory"],
-      ["limits", "memory"],
-    ];
-    if (requireCpuLimit) required.push(["limits", "cpu"]);
+  prepare: ({ requireCpuLimit }): readonly (readonly [Kind, Resource])[] => [
+    ["requests", "cpu"],
+    ["requests", "memory"],
+    ["limits", "memory"],
+    ...(requireCpuLimit ? [["limits", "cpu"] as const] : []),
+  ],
+  validate(pod, required) {
     const findings: Finding[] = [];
     for (const c of containersOf(pod)) {
       if (c.group === "ephemeralContainers") continue;
-      const declares = (kind: Kind, resource: Resource) =>
-        declaredResource(c.container, kind, resource) !== undefined;
       for (const [kind, resource] of required) {
-        if (declares(kind, resource)) continue;
+        if (declaredResource(c.container, kind, resource) !== undefined) continue;
         // The API server defaults a missing request to the limit.
-        if (kind === "requests" && declares("limits", resource)) continue;
+        if (
+          kind === "requests" &&
+          declaredResource(c.container, "limits", resource) !== undefined
+        ) {
+          continue;
+        }
         const what = kind === "requests" ? `${resource} request` : `${resource} limit`;
         findings.push({
           message: `has no ${what}; ${HOW[kind][resource]}`,

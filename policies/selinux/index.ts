@@ -52,19 +52,16 @@ export default definePolicy({
   validate(pod) {
     // Both levels are checked: the pod's options also label the pod sandbox
     // and its volumes, so they matter even when every container has its own.
-    const findings = check(
-      pod.spec.securityContext?.seLinuxOptions,
-      [...pod.specPath, "securityContext", "seLinuxOptions"],
-      undefined,
-    );
+    // Paths are built only for options that are there: most pods set none.
+    const podOptions = pod.spec.securityContext?.seLinuxOptions;
+    const findings =
+      podOptions === undefined || podOptions === null
+        ? []
+        : check(podOptions, [...pod.specPath, "securityContext", "seLinuxOptions"], undefined);
     for (const c of containersOf(pod)) {
-      findings.push(
-        ...check(
-          c.container.securityContext?.seLinuxOptions,
-          [...c.path, "securityContext", "seLinuxOptions"],
-          c,
-        ),
-      );
+      const options = c.container.securityContext?.seLinuxOptions;
+      if (options === undefined || options === null) continue;
+      findings.push(...check(options, [...c.path, "securityContext", "seLinuxOptions"], c));
     }
     return findings;
   },

@@ -10,8 +10,11 @@ export default definePolicy({
       allowedTypes: z.array(z.string().min(1)).min(1),
     })
     .strict(),
-  validate(pod, params) {
-    const allowed = new Set(params.allowedTypes);
+  prepare: ({ allowedTypes }) => ({
+    allowed: new Set(allowedTypes),
+    listed: allowedTypes.join(", "),
+  }),
+  validate(pod, { allowed, listed }) {
     const volumes = Array.isArray(pod.spec.volumes) ? pod.spec.volumes : [];
     const findings: Finding[] = [];
     volumes.forEach((volume, index) => {
@@ -25,7 +28,7 @@ export default definePolicy({
       const source = sources[0] ?? "emptyDir";
       const name = JSON.stringify(volume.name ?? `#${index}`);
       findings.push({
-        message: `uses volume ${name} of type ${source}; mount storage through a persistentVolumeClaim, csi or ephemeral volume instead (allowed here: ${params.allowedTypes.join(", ")})`,
+        message: `uses volume ${name} of type ${source}; mount storage through a persistentVolumeClaim, csi or ephemeral volume instead (allowed here: ${listed})`,
         path: [...pod.specPath, "volumes", index, source],
       });
     });
