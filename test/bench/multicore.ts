@@ -4,8 +4,10 @@
 // the processes and the load generator share every core, as replicas on a
 // node share it with what else runs there. Rounds alternate the counts, and
 // the report is the median per count and its ratio to one process.
+// `npm run bench` runs it after the servers (not with --limit-only or
+// --skip-server); alone:
 //
-//   npx tsx test/bench/multicore.ts [--rounds 3] [--duration 10]
+//   npx tsx test/bench/multicore.ts [--rounds 3] [--duration 10] [--connections 32]
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -18,17 +20,24 @@ import { fmt, table } from "./lib/table.js";
 import type { LoadResult } from "./loadgen.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "3" },
-    duration: { type: "string", default: "10" },
-    connections: { type: "string", default: "32" },
-  },
-});
-const rounds = Number(values.rounds);
-const durationSec = Number(values.duration);
-const cores = availableParallelism();
-const counts = [...new Set([1, 2, cores])].filter((n) => n <= Math.max(2, cores));
+
+export interface MulticoreOptions {
+  rounds: number;
+  durationSec: number;
+  connections: number;
+  log?: (line: string) => void;
+}
+
+export interface MulticoreFigures {
+  cores: number;
+  rounds: number;
+  durationSec: number;
+  connections: number;
+  /** Median AdmissionReviews/s per process count, and its ratio to one process. */
+  rows: { processes: number; rps: number; timesOne: number }[];
+  loadBefore: number[];
+  loadAfter: number[];
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -42,6 +51,7 @@ async function loadOnce(
   ca: string,
   body: string,
   seconds: number,
+  connections: number,
 ): Promise<LoadResult> {
   const requestsFile = `${RUN_DIR}multicore-requests.json`;
   writeFileSync(requestsFile, JSON.stringify([{ path: "/validate?mode=enforce", body }]));
@@ -51,7 +61,7 @@ async function loadOnce(
     JSON.stringify({
       url: `https://127.0.0.1:${port}`,
       requestsFile,
-      connections: Number(values.connections),
+      connections,
       durationSec: seconds,
     }),
   );
@@ -67,8 +77,11 @@ async function loadOnce(
   return JSON.parse(last) as LoadResult;
 }
 
-async function main(): Promise<void> {
-  stopChildrenOnExit();
+export async function benchMulticore(options: MulticoreOptions): Promise<MulticoreFigures> {
+  const { rounds, durationSec, connections } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const cores = availableParallelism();
+  const counts = [...new Set([1, 2, cores])];
   const dir = `${RUN_DIR}tls/`;
   mkdirSync(`${RUN_DIR}logs`, { recursive: true });
   mkdirSync(dir, { recursive: true });
@@ -111,38 +124,66 @@ async function main(): Promise<void> {
       closeSync(out);
       try {
         await new Promise((done) => setTimeout(done, 4_000 + 1_000 * n));
-        await loadOnce(port, `${dir}ca.crt`, body, 3); // warm-up
-        const result = await loadOnce(port, `${dir}ca.crt`, body, durationSec);
+        await loadOnce(port, `${dir}ca.crt`, body, 3, connections); // warm-up
+        const result = await loadOnce(port, `${dir}ca.crt`, body, durationSec, connections);
         if (result.non2xx > 0 || result.errors > 0) {
           throw new Error(`${n} processes: ${result.non2xx} non-2xx, ${result.errors} errors`);
         }
         rps.get(n)?.push(result.rps);
-        process.stderr.write(`round ${round + 1}: ${n} process(es): ${Math.round(result.rps)}/s\n`);
+        log(`multicore: round ${round + 1}: ${n} process(es): ${Math.round(result.rps)}/s`);
       } finally {
         await stop(server, 5_000);
       }
     }
   }
   const one = median(rps.get(1) ?? []);
-  const rows = [
-    ["processes (compliant Deployment, 32 connections)", "AdmissionReviews/s", "× one process"],
-  ];
-  for (const n of counts) {
-    const m = median(rps.get(n) ?? []);
-    rows.push([String(n), fmt(m), `${fmt(m / one, 2)}×`]);
-  }
-  process.stdout.write(
-    `\n${table(rows)}\n\n${cores} cores, medians of ${rounds} rounds of ${durationSec}s; load average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}\n`,
-  );
+  return {
+    cores,
+    rounds,
+    durationSec,
+    connections,
+    rows: counts.map((processes) => {
+      const m = median(rps.get(processes) ?? []);
+      return { processes, rps: Math.round(m), timesOne: one > 0 ? m / one : 0 };
+    }),
+    loadBefore: loadBefore.map((l) => Math.round(l * 100) / 100),
+    loadAfter: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
 }
 
-try {
-  await main();
-} catch (error) {
-  process.stderr.write(`\nmulticore bench failed: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-} finally {
-  await stopAll();
+export function formatMulticoreFigures(f: MulticoreFigures): string {
+  const rows = [
+    [
+      `processes (compliant Deployment, ${f.connections} connections)`,
+      "AdmissionReviews/s",
+      "× one process",
+    ],
+  ];
+  for (const r of f.rows) rows.push([String(r.processes), fmt(r.rps), `${fmt(r.timesOne, 2)}×`]);
+  return `${table(rows)}\n\n${f.cores} cores, medians of ${f.rounds} rounds of ${f.durationSec}s, nothing pinned (the load generator shares the cores); load average before ${f.loadBefore.join(" ")}, after ${f.loadAfter.join(" ")}`;
+}
+
+const isMain = import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "3" },
+      duration: { type: "string", default: "10" },
+      connections: { type: "string", default: "32" },
+    },
+  });
+  stopChildrenOnExit();
+  try {
+    const figures = await benchMulticore({
+      rounds: Number(values.rounds),
+      durationSec: Number(values.duration),
+      connections: Number(values.connections),
+    });
+    process.stdout.write(`\n${formatMulticoreFigures(figures)}\n`);
+  } catch (error) {
+    process.stderr.write(`\nmulticore bench failed: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  } finally {
+    await stopAll();
+  }
 }

@@ -1,4 +1,4 @@
-// npm run bench [-- --json FILE] [--quick] [--profile] [--skip-server] [--limit-only] [--rounds N] [--skip-cli]
+// npm run bench [-- --json FILE] [--quick] [--profile] [--skip-server] [--limit-only] [--rounds N] [--skip-cli] [--skip-multicore]
 //
 // Builds what is needed (Tollgate's dist/, OPA into test/bench/.run/bin),
 // checks that Tollgate and the Rego peer give the same verdicts on every
@@ -9,7 +9,8 @@
 //      checks of the Rego peer) and `opa run --server`, each pinned to one
 //      core, driven by autocannon pinned to the other;
 //   4. the limit: Tollgate against a bare node:https server (limit.ts), on the
-//      case mix, the example AdmissionReview and a compliant Deployment.
+//      case mix, the example AdmissionReview and a compliant Deployment;
+//   5. the multi-core row: `tollgate serve` as 1, 2 … N processes (multicore.ts).
 // Prints a table; with --json FILE writes every figure. See docs/benchmarks.md.
 
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -31,6 +32,7 @@ import { run, stopAll, stopChildrenOnExit } from "./lib/processes.js";
 import { fmt, table } from "./lib/table.js";
 import { checkEngineVerdicts, checkRegoParameters } from "./lib/verdicts.js";
 import { benchLimit, formatLimitFigures, type LimitFigures, limitWorkloads } from "./limit.js";
+import { benchMulticore, formatMulticoreFigures, type MulticoreFigures } from "./multicore.js";
 import {
   benchServer,
   type ServerFigures,
@@ -274,6 +276,7 @@ async function main(): Promise<void> {
       "quiet-wait": { type: "string", default: "60" },
       "limit-only": { type: "boolean", default: false },
       rounds: { type: "string", default: "1" },
+      "skip-multicore": { type: "boolean", default: false },
     },
   });
   const rounds = Math.max(1, Number(values.rounds) || 1);
@@ -337,6 +340,7 @@ async function main(): Promise<void> {
   // 5. Servers.
   const servers: Partial<Record<ServerTarget, ServerRun>> = {};
   let limit: LimitFigures[] = [];
+  let multicore: MulticoreFigures | undefined;
   if (!values["skip-server"]) {
     const tls = await writeCertificates();
     const context = {
@@ -354,6 +358,16 @@ async function main(): Promise<void> {
     }
     // 6. The limit: Tollgate against a bare node:https server.
     limit = await benchLimit(limitWorkloads(cases), rounds, context);
+    // 7. The multi-core row: 1, 2 … N processes, nothing pinned.
+    if (!values["skip-multicore"]) {
+      log("multicore: tollgate serve as 1, 2 … N processes (node:cluster), nothing pinned …");
+      multicore = await benchMulticore({
+        rounds: quick ? 1 : 3,
+        durationSec: quick ? 3 : 10,
+        connections: MAX_CONNECTIONS,
+        log,
+      });
+    }
     // The same verdict from every server on every case.
     const disagreements = cases
       .filter((c) => {
@@ -366,7 +380,7 @@ async function main(): Promise<void> {
     }
   }
 
-  // 7. Report.
+  // 8. Report.
   const others = otherLoad.stop();
   const loadAfter = loadAverage();
   const wallTimeSec = round((Date.now() - started) / 1000);
@@ -441,6 +455,7 @@ async function main(): Promise<void> {
       p99: ratio(op?.p99Ms, tg?.p99Ms),
     },
     limit: limit.map(pickLimit),
+    multicore,
     hostileInputs: hostile,
     cli,
     verdicts: {
@@ -515,6 +530,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${table(rows)}\n`);
   }
   if (limit.length > 0) process.stdout.write(`\n${formatLimitFigures(limit)}\n`);
+  if (multicore) process.stdout.write(`\n${formatMulticoreFigures(multicore)}\n`);
   process.stdout.write(
     `\nratio = Tollgate (whole default set: ${sets.full.set.policies.length} of ${sets.declarations.length} policies, the rest off by default) over OPA (seven checks); ` +
       `verdicts equal on ${verdicts.cases} cases and ${verdicts.registryPairs} image/registry pairs.\n` +
