@@ -82,14 +82,19 @@ export interface PolicySet {
    */
   images: ImageParser;
   /**
-   * Per kind, one entry per policy of `policies`: its `kind-not-matched`
-   * result when its kinds leave that kind out, undefined when they cover it.
-   * Worked out once here, so a request does not ask each policy about its kind.
+   * Per kind and operation, one entry per policy of `policies`: its
+   * `kind-not-matched` result when its kinds leave that kind out, else its
+   * `operation-not-matched` result when its operations leave the operation
+   * out, else undefined. Worked out once here, so a request does not ask
+   * each policy about its kind and operation.
    */
-  kindSkips: ReadonlyMap<string, readonly (PolicyResult | undefined)[]>;
-  /** The same for any kind not in `kindSkips`: only the `*` policies cover it. */
-  otherKindSkips: readonly (PolicyResult | undefined)[];
+  matchSkips: ReadonlyMap<string, MatchSkips>;
+  /** The same for any kind not in `matchSkips`: only the `*` policies cover it. */
+  otherKindSkips: MatchSkips;
 }
+
+/** For each operation, each policy's skip result or undefined (see `PolicySet.matchSkips`). */
+export type MatchSkips = Readonly<Record<Operation, readonly (PolicyResult | undefined)[]>>;
 
 const never: Matcher = () => false;
 const always: Matcher = () => true;
@@ -145,11 +150,21 @@ export function compilePolicy({ declaration, module }: PolicyEntry): CompiledPol
   };
 }
 
-function kindSkipsOf(
+function matchSkipsOf(
   policies: readonly CompiledPolicy[],
   covers: (p: CompiledPolicy) => boolean,
-): readonly (PolicyResult | undefined)[] {
-  return policies.map((p) => (covers(p) ? undefined : p.skips["kind-not-matched"]));
+): MatchSkips {
+  const forOperation = (operation: Operation) =>
+    policies.map((p) => {
+      if (!covers(p)) return p.skips["kind-not-matched"];
+      return p.operations.has(operation) ? undefined : p.skips["operation-not-matched"];
+    });
+  return {
+    CREATE: forOperation("CREATE"),
+    UPDATE: forOperation("UPDATE"),
+    DELETE: forOperation("DELETE"),
+    CONNECT: forOperation("CONNECT"),
+  };
 }
 
 export function compilePolicySet(
@@ -166,11 +181,11 @@ export function compilePolicySet(
   const anyKind = policies.filter((p) => p.kinds.has("*"));
   const kinds = new Set(policies.flatMap((p) => [...p.kinds]).filter((k) => k !== "*"));
   const byKind = new Map<string, CompiledPolicy[]>();
-  const kindSkips = new Map<string, readonly (PolicyResult | undefined)[]>();
+  const matchSkips = new Map<string, MatchSkips>();
   for (const kind of kinds) {
     const covers = (p: CompiledPolicy) => p.kinds.has(kind) || p.kinds.has("*");
     byKind.set(kind, policies.filter(covers));
-    kindSkips.set(kind, kindSkipsOf(policies, covers));
+    matchSkips.set(kind, matchSkipsOf(policies, covers));
   }
   const disabled = entries
     .filter((e) => !e.declaration.enabled)
@@ -190,7 +205,7 @@ export function compilePolicySet(
     sameFault,
     podTemplate: podTemplateLookup(workloadKinds),
     images: memoImageParser(),
-    kindSkips,
-    otherKindSkips: kindSkipsOf(policies, (p) => p.kinds.has("*")),
+    matchSkips,
+    otherKindSkips: matchSkipsOf(policies, (p) => p.kinds.has("*")),
   };
 }

@@ -106,11 +106,11 @@ function matchKeyOf(input: AdmissionInput, resource: ResourceRef): MatchKey {
 }
 
 /**
- * Why the policy does not match this request, or undefined when it does. Its
- * kind is not asked here: the set's `kindSkips` answered that already.
+ * Why the policy does not match this request's namespace or name, or
+ * undefined when it does. Kind and operation are not asked here: the set's
+ * `matchSkips` answered them already.
  */
 function mismatch(policy: CompiledPolicy, key: MatchKey): SkipReason | undefined {
-  if (!policy.operations.has(key.operation)) return "operation-not-matched";
   if (policy.anyNamespaceOrName) return undefined;
   if (!policy.inNamespace(key.namespace)) return "namespace-not-matched";
   if (policy.exemptNamespace(key.namespace)) return "exempt-namespace";
@@ -416,12 +416,12 @@ function judgeAll(
   const results: PolicyResult[] = [];
   const key = matchKeyOf(input, resource);
   const { policies } = set;
-  const kindSkips = set.kindSkips.get(key.kind) ?? set.otherKindSkips;
+  const skips = (set.matchSkips.get(key.kind) ?? set.otherKindSkips)[key.operation];
   for (let i = 0; i < policies.length; i++) {
     const policy = policies[i] as CompiledPolicy;
-    const notThisKind = kindSkips[i];
-    if (notThisKind) {
-      results.push(notThisKind);
+    const notThisRequest = skips[i];
+    if (notThisRequest) {
+      results.push(notThisRequest);
       continue;
     }
     const reason = mismatch(policy, key);
