@@ -61,7 +61,7 @@ export interface CompiledPolicy {
   anyNamespaceOrName: boolean;
 }
 
-/** The policies one request is evaluated against; immutable once built. */
+/** The policies one request is evaluated against; immutable once built, but for the image memo (`images`). */
 export interface PolicySet {
   /** Mutations first, in registry order, then validations. */
   policies: readonly CompiledPolicy[];
