@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics } from "node:v8";
 import { ENGINE_FIXTURES, loadObject } from "./lib/fixtures.js";
-import { loadPolicySets, type PolicySetModules } from "./lib/policysets.js";
+import { loadBuild } from "./lib/policysets.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,12 +27,10 @@ const checkout = resolve(positionals[0] ?? ".");
 const fixture = ENGINE_FIXTURES.find((f) => f.id === values.fixture);
 if (!fixture) throw new Error(`no fixture ${values.fixture}`);
 
-const engine = (await import(
-  `${checkout}/dist/src/engine/index.js`
-)) as typeof import("../../src/engine/index.js");
-const policyset = (await import(`${checkout}/dist/src/policyset/index.js`)) as PolicySetModules;
-const { registry } = (await import(`${checkout}/dist/policies/index.js`)) as PolicySetModules;
-const { full } = loadPolicySets({ ...policyset, registry });
+const {
+  engine,
+  sets: { full },
+} = await loadBuild(checkout);
 
 const input = engine.inputFromObject(loadObject(fixture.file));
 const options = { mode: "enforce", phase: "both" } as const;

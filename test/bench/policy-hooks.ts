@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ENGINE_FIXTURES, loadObject } from "./lib/fixtures.js";
-import { loadPolicySets, type PolicySetModules } from "./lib/policysets.js";
+import { loadBuild } from "./lib/policysets.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,12 +27,10 @@ if (!fixture) throw new Error(`no fixture ${values.fixture}`);
 const calls = Number(values.calls);
 const batches = Number(values.batches);
 
-const engine = (await import(
-  `${checkout}/dist/src/engine/index.js`
-)) as typeof import("../../src/engine/index.js");
-const policyset = (await import(`${checkout}/dist/src/policyset/index.js`)) as PolicySetModules;
-const { registry } = (await import(`${checkout}/dist/policies/index.js`)) as PolicySetModules;
-const { full } = loadPolicySets({ ...policyset, registry });
+const {
+  engine,
+  sets: { full },
+} = await loadBuild(checkout);
 
 const object = loadObject(fixture.file);
 const input = engine.inputFromObject(object);

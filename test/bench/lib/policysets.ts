@@ -90,3 +90,21 @@ export function regoParameters(sets: BenchPolicySets): Record<string, unknown> {
     exempt_namespaces: sets.full.settings.exemptNamespaces,
   };
 }
+
+/**
+ * The engine and both policy sets of a build (`<checkout>/dist`), for the
+ * scripts that compare two builds of the engine.
+ */
+export async function loadBuild(checkout: string): Promise<{
+  engine: typeof import("../../../src/engine/index.js");
+  sets: BenchPolicySets;
+}> {
+  const engine = (await import(
+    `${checkout}/dist/src/engine/index.js`
+  )) as typeof import("../../../src/engine/index.js");
+  const built = (await import(`${checkout}/dist/src/policyset/index.js`)) as PolicySetModules;
+  const { registry: builtRegistry } = (await import(
+    `${checkout}/dist/policies/index.js`
+  )) as PolicySetModules;
+  return { engine, sets: loadPolicySets({ ...built, registry: builtRegistry }) };
+}
