@@ -5,7 +5,7 @@ import { type ExceptedViolation, POLICY_TYPES } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { type AdmissionRequest, displayName, parseAdmissionReview } from "./admission.js";
 import { type Decision, decide, type WebhookPhase } from "./decide.js";
-import { unredactedTwin } from "./logger.js";
+import { decisionLine } from "./logger.js";
 import { countExceptions, countViolations, kindLabel } from "./metrics.js";
 import { guardModeLabel } from "./mode-label.js";
 import { NAMESPACE_MODES, type NamespaceMode } from "./namespace-mode.js";
@@ -87,7 +87,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
   // Only JSON is an AdmissionReview; without this, text/plain would be parsed too.
   app.removeContentTypeParser("text/plain");
   const { metrics } = app.tollgate;
-  const decisionLog = unredactedTwin(app.log as Logger);
+  const logDecision = decisionLine(app.log as Logger, "admission decision");
 
   /** One endpoint: parse, decide with `decideWith`, count, log, answer. */
   const handle = (phase: Endpoint, decideWith: Decider) =>
@@ -127,30 +127,27 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
         countExceptions(metrics, verdict.excepted);
         for (const policy of verdict.mutatedBy) metrics.mutations.inc({ policy });
       }
-      decisionLog.info(
-        {
-          reqId: request.id,
-          uid: review.uid,
-          phase,
-          kind: review.kind.kind,
-          namespace: review.namespace || undefined,
-          name: displayName(review),
-          operation: review.operation,
-          subResource: review.subResource || undefined,
-          mode,
-          dryRun: review.dryRun === true,
-          decision: outcome,
-          policies: verdict ? unique(verdict.violations.map((v) => v.policy)) : [],
-          patched: phase === "mutate" && verdict ? verdict.mutatedBy : [],
-          excepted: verdict ? unique(verdict.excepted.map((v) => exceptionLabel(v))) : [],
-          annotations:
-            mode === "guard" || mode === "exempt-subject"
-              ? decision.review.response.auditAnnotations
-              : undefined,
-          durationMs: Math.round(seconds * 1e6) / 1e3,
-        },
-        "admission decision",
-      );
+      logDecision({
+        reqId: request.id,
+        uid: review.uid,
+        phase,
+        kind: review.kind.kind,
+        namespace: review.namespace || undefined,
+        name: displayName(review),
+        operation: review.operation,
+        subResource: review.subResource || undefined,
+        mode,
+        dryRun: review.dryRun === true,
+        decision: outcome,
+        policies: verdict ? unique(verdict.violations.map((v) => v.policy)) : [],
+        patched: phase === "mutate" && verdict ? verdict.mutatedBy : [],
+        excepted: verdict ? unique(verdict.excepted.map((v) => exceptionLabel(v))) : [],
+        annotations:
+          mode === "guard" || mode === "exempt-subject"
+            ? decision.review.response.auditAnnotations
+            : undefined,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+      });
       return decision.review;
     };
 

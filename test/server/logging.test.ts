@@ -1,6 +1,17 @@
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/engine/index.js";
-import { fullPolicySet, LogCapture, post, privilegedPod, reviewOf, testApp } from "./support.js";
+import { createLogger, decisionLine, LOG_BUFFER_BYTES } from "../../src/server/logger.js";
+import {
+  eventually,
+  fullPolicySet,
+  LogCapture,
+  post,
+  privilegedPod,
+  reviewOf,
+  testApp,
+} from "./support.js";
 
 const PASSWORD = "hunter2-TOLLGATE-CANARY-7f3a";
 const STRING_DATA = "plain-TOLLGATE-CANARY-91bd";
@@ -112,5 +123,99 @@ describe("logs", () => {
       name: "web-7d4b9-*",
       patched: ["service-account-token"],
     });
+  });
+
+  it("write the decision line as pino writes the same fields, and not below the logger's level", () => {
+    const fields = {
+      reqId: "req-1",
+      uid: 'uid "quoted" \\ é',
+      namespace: undefined,
+      name: "web-7d4b9-*",
+      dryRun: false,
+      policies: ["privileged", "probes"],
+      annotations: { "exempt-subject": "user:alice" },
+      durationMs: 0.125,
+    };
+    const ours = new LogCapture();
+    const theirs = new LogCapture();
+    decisionLine(ours.logger, "admission decision")(fields);
+    theirs.logger.info(fields, "admission decision");
+    const withoutTime = (line: string) => line.replace(/"time":"[^"]*"/, '"time":""');
+    expect(ours.lines).toHaveLength(1);
+    expect(withoutTime(ours.lines[0] ?? "")).toBe(withoutTime(theirs.lines[0] ?? ""));
+    expect(ours.records()[0]?.time).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+
+    const quiet = createLogger({ level: "warn", destination: { write: () => expect.fail() } });
+    decisionLine(quiet, "admission decision")(fields);
+  });
+});
+
+describe("standard output", () => {
+  const logger = fileURLToPath(new URL("../../src/server/logger.ts", import.meta.url));
+  /** Standard output of a child that logs `lines` lines through createLogger, then runs `end`. */
+  function childOutput(lines: number, end: string): { stdout: string; status: number | null } {
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(logger)});
+      const log = createLogger();
+      for (let i = 0; i < ${lines}; i++) log.info({ i }, "line");
+      ${end}`;
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+      },
+    );
+    return { stdout: child.stdout, status: child.status };
+  }
+  const numbers = (stdout: string) =>
+    stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => (JSON.parse(line) as { i: number }).i);
+
+  it("keep every line when the process exits, ends on an error, or fills the buffer", () => {
+    const many = Math.ceil((3 * LOG_BUFFER_BYTES) / 80);
+    for (const [end, status] of [
+      ["", 0],
+      ["process.exit(3);", 3],
+      ['throw new Error("boom");', 1],
+      ["setTimeout(() => {}, 300);", 0],
+    ] as const) {
+      const out = childOutput(many, end);
+      expect(out.status, end).toBe(status);
+      expect(numbers(out.stdout), end).toEqual(Array.from({ length: many }, (_, i) => i));
+    }
+  });
+
+  it("write a lone line while the process runs on, without waiting for the buffer to fill", async () => {
+    // The child logs one line and then idles until killed: only the periodic
+    // flush can bring the line out while it still runs.
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(logger)});
+      createLogger().info({ i: 0 }, "line");
+      setInterval(() => {}, 1000);`;
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    try {
+      const line = await eventually(
+        async () => (out.includes("\n") ? out : undefined),
+        30_000,
+        "the line",
+      );
+      expect(child.exitCode).toBeNull();
+      expect(numbers(line)).toEqual([0]);
+    } finally {
+      child.kill();
+    }
   });
 });
