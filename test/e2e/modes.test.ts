@@ -75,7 +75,7 @@ describe("mode off (tollgate.dev/mode=off)", () => {
       const marker = await createNamespace("modes");
       expectSuccess(await apply(compliantDeployment("marker", marker), "--dry-run=server"), "mark");
       await decisions.waitFor({ phase: "validate", namespace: marker, name: "marker" });
-      expect(decisions.decisions().filter((d) => d.namespace === ns)).toEqual([]);
+      expect(decisions.inNamespace(ns)).toEqual([]);
     }
   });
 });

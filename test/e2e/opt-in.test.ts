@@ -83,7 +83,7 @@ describe.runIf(isLocal())("opt-in registration (deploy/overlays/localhost-opt-in
     const marker = await createNamespace("opt-in", "enforce");
     expectSuccess(await apply(compliantDeployment("marker", marker), "--dry-run=server"), "mark");
     await decisions.waitFor({ phase: "validate", namespace: marker, name: "marker" });
-    expect(decisions.decisions().filter((d) => d.namespace === ns)).toEqual([]);
+    expect(decisions.inNamespace(ns)).toEqual([]);
   });
 
   it("enforces a namespace labelled tollgate.dev/mode=enforce: denies and mutates", async () => {

@@ -21,7 +21,7 @@ export interface AuditEvent {
 
 /** Tollgate's "admission decision" line (src/server/routes.ts). */
 export interface Decision {
-  phase: "validate" | "mutate";
+  phase: "validate" | "mutate" | "guard";
   kind: string;
   namespace?: string;
   name: string;
@@ -133,12 +133,22 @@ export class DecisionLog {
     return this.seen;
   }
 
+  /**
+   * Decisions about objects in `namespace`, leaving out the mode-label guard's
+   * decision on the Namespace itself: made when the test created it, it can
+   * reach the log after the cursor was made, since lines are written in
+   * batches of up to 100 ms.
+   */
+  inNamespace(namespace: string): Decision[] {
+    return this.decisions().filter((d) => d.namespace === namespace && d.kind !== "Namespace");
+  }
+
   /** Decisions about one object (every phase and operation). */
   about(namespace: string, name: string): Decision[] {
     return this.decisions().filter((d) => d.namespace === namespace && d.name === name);
   }
 
-  /** Waits for the decision of `phase` on the object (pino writes asynchronously). */
+  /** Waits for the decision of `phase` on the object (lines are written in batches, docs/server.md#logs). */
   waitFor(
     match: { phase: Decision["phase"]; namespace: string; name: string; operation?: string },
     timeoutMs = 5_000,
