@@ -110,7 +110,7 @@ export function decisionLine(logger: Logger, msg: string): DecisionLine {
   return (fields) => {
     if (!logger.isLevelEnabled("info")) return;
     const body = JSON.stringify(fields).slice(1, -1);
-    const time = new Date().toISOString();
-    destination.write(`{"level":"info","time":"${time}",${base}${body ? `,${body}` : ""}${end}`);
+    const time = LINE_FORMAT.timestamp();
+    destination.write(`{"level":"info"${time},${base}${body ? `,${body}` : ""}${end}`);
   };
 }

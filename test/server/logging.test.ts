@@ -152,20 +152,19 @@ describe("logs", () => {
 
 describe("standard output", () => {
   const logger = fileURLToPath(new URL("../../src/server/logger.ts", import.meta.url));
-  /** Standard output of a child that logs `lines` lines through createLogger, then runs `end`. */
+  /** Node's arguments for a child that logs `lines` lines through createLogger, then runs `end`. */
+  const childArgs = (lines: number, end: string) => [
+    "--import",
+    "tsx",
+    "--input-type=module",
+    "-e",
+    `const { createLogger } = await import(${JSON.stringify(logger)});
+     const log = createLogger();
+     for (let i = 0; i < ${lines}; i++) log.info({ i }, "line");
+     ${end}`,
+  ];
   function childOutput(lines: number, end: string): { stdout: string; status: number | null } {
-    const script = `
-      const { createLogger } = await import(${JSON.stringify(logger)});
-      const log = createLogger();
-      for (let i = 0; i < ${lines}; i++) log.info({ i }, "line");
-      ${end}`;
-    const child = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", script],
-      {
-        encoding: "utf8",
-      },
-    );
+    const child = spawnSync(process.execPath, childArgs(lines, end), { encoding: "utf8" });
     return { stdout: child.stdout, status: child.status };
   }
   const numbers = (stdout: string) =>
@@ -191,17 +190,9 @@ describe("standard output", () => {
   it("write a lone line while the process runs on, without waiting for the buffer to fill", async () => {
     // The child logs one line and then idles until killed: only the periodic
     // flush can bring the line out while it still runs.
-    const script = `
-      const { createLogger } = await import(${JSON.stringify(logger)});
-      createLogger().info({ i: 0 }, "line");
-      setInterval(() => {}, 1000);`;
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", script],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
+    const child = spawn(process.execPath, childArgs(1, "setInterval(() => {}, 1000);"), {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString("utf8");
