@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { type ExceptedViolation, POLICY_TYPES } from "../engine/index.js";
 import type { ResolvedPolicySet } from "../policyset/index.js";
 import { type AdmissionRequest, displayName, parseAdmissionReview } from "./admission.js";
+import { createBatcher } from "./batch.js";
 import { type Decision, decide, type WebhookPhase } from "./decide.js";
 import { decisionLine } from "./logger.js";
 import { countExceptions, countViolations, kindLabel } from "./metrics.js";
@@ -88,6 +89,8 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
   app.removeContentTypeParser("text/plain");
   const { metrics } = app.tollgate;
   const logDecision = decisionLine(app.log as Logger, "admission decision");
+  // Decisions run in batches, one per turn of the event loop (batch.ts says why).
+  const inBatch = createBatcher();
 
   /** One endpoint: parse, decide with `decideWith`, count, log, answer. */
   const handle = (phase: Endpoint, decideWith: Decider) =>
@@ -108,7 +111,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
         return { statusCode: 503, error: "Service Unavailable", message: "policy set not loaded" };
       }
       const review = parsed.request;
-      const decision = await decideWith(review, request, policies);
+      const decision = await inBatch(() => decideWith(review, request, policies));
       const seconds = (performance.now() - started) / 1000;
       const { verdict, mode } = decision;
       const allowed = decision.review.response.allowed;
