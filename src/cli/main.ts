@@ -1,29 +1,40 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { register as audit } from "./commands/audit.js";
-import { register as certs } from "./commands/certs.js";
-import { register as dashboard } from "./commands/dashboard.js";
-import { register as fix } from "./commands/fix.js";
-import { register as policies } from "./commands/policies.js";
-import { register as serve } from "./commands/serve.js";
-import { register as test } from "./commands/test.js";
 import { processIO } from "./context.js";
 import { type RegisterCommand, runCli } from "./program.js";
 
 /**
- * Every command of the CLI. To add one, write `src/cli/commands/<name>.ts`
- * exporting `register(program)`, import it above and list it here (sorted).
+ * Every command of the CLI, by name, each loaded only when asked for: a
+ * command line that names one loads that one alone, so `tollgate serve`
+ * does not hold the audit, dashboard and report code in memory (about
+ * 19 MiB of RSS). To add one, write `src/cli/commands/<name>.ts` exporting
+ * `register(program)` and list it here (sorted).
  */
-export const COMMANDS: readonly RegisterCommand[] = [
-  audit,
-  certs,
-  dashboard,
-  fix,
-  policies,
-  serve,
-  test,
-];
+export const COMMAND_MODULES: Readonly<
+  Record<string, () => Promise<{ register: RegisterCommand }>>
+> = {
+  audit: () => import("./commands/audit.js"),
+  certs: () => import("./commands/certs.js"),
+  dashboard: () => import("./commands/dashboard.js"),
+  fix: () => import("./commands/fix.js"),
+  policies: () => import("./commands/policies.js"),
+  serve: () => import("./commands/serve.js"),
+  test: () => import("./commands/test.js"),
+};
+
+/**
+ * The commands a command line needs: the one its first word names, else
+ * all of them (for the program's help, its version and the message for an
+ * unknown command).
+ */
+export async function commandsFor(argv: readonly string[]): Promise<RegisterCommand[]> {
+  const [first] = argv;
+  const named = first !== undefined && Object.hasOwn(COMMAND_MODULES, first) ? [first] : undefined;
+  const names = named ?? Object.keys(COMMAND_MODULES);
+  const modules = await Promise.all(names.map((name) => COMMAND_MODULES[name]?.()));
+  return modules.flatMap((module) => (module ? [module.register] : []));
+}
 
 function isEntryPoint(): boolean {
   const script = process.argv[1];
@@ -41,5 +52,6 @@ if (isEntryPoint()) {
     if (error.code !== "EPIPE") throw error;
   });
   // Setting exitCode instead of calling exit lets piped stdout flush.
-  process.exitCode = await runCli(process.argv.slice(2), processIO(), COMMANDS);
+  const argv = process.argv.slice(2);
+  process.exitCode = await runCli(argv, processIO(), await commandsFor(argv));
 }

@@ -3,12 +3,12 @@
 import { readFileSync } from "node:fs";
 import type { Command, Option } from "commander";
 import { describe, expect, it } from "vitest";
-import { COMMANDS } from "../../src/cli/main.js";
+import { commandsFor } from "../../src/cli/main.js";
 import { buildProgram } from "../../src/cli/program.js";
 import { captureIO } from "./support.js";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
-const program = buildProgram(captureIO().io, COMMANDS);
+const program = buildProgram(captureIO().io, await commandsFor([]));
 
 function commandNamed(name: string): Command {
   const command = program.commands.find((c) => c.name() === name);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
 import type { CliIO } from "../../src/cli/context.js";
-import { COMMANDS } from "../../src/cli/main.js";
+import { commandsFor } from "../../src/cli/main.js";
 import { runCli } from "../../src/cli/program.js";
 import type { KubeObject } from "../../src/engine/index.js";
 import { parseManifests } from "../../src/manifests/read.js";
@@ -49,7 +49,7 @@ export function captureIO(options: CaptureOptions = {}): {
 /** Runs `tollgate <args>` in-process with the real command list. */
 export async function tollgate(args: string[], options: CaptureOptions = {}): Promise<Captured> {
   const { io, out, err } = captureIO(options);
-  const code = await runCli(args, io, COMMANDS);
+  const code = await runCli(args, io, await commandsFor(args));
   return { code, stdout: out.join(""), stderr: err.join("") };
 }
 
