@@ -93,9 +93,12 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
   const inBatch = createBatcher();
 
   /** One endpoint: parse, decide with `decideWith`, count, log, answer. */
-  const handle = (phase: Endpoint, decideWith: Decider) =>
-    async function admit(request: FastifyRequest<AdmissionRoute>, reply: FastifyReply) {
-      const started = performance.now();
+  const handle = (phase: Endpoint, decideWith: Decider) => {
+    async function admit(
+      request: FastifyRequest<AdmissionRoute>,
+      reply: FastifyReply,
+      started: number,
+    ) {
       const parsed = parseAdmissionReview(request.body);
       if (!parsed.ok) {
         request.log.warn(
@@ -111,7 +114,7 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
         return { statusCode: 503, error: "Service Unavailable", message: "policy set not loaded" };
       }
       const review = parsed.request;
-      const decision = await inBatch(() => decideWith(review, request, policies));
+      const decision = await decideWith(review, request, policies);
       const seconds = (performance.now() - started) / 1000;
       const { verdict, mode } = decision;
       const allowed = decision.review.response.allowed;
@@ -152,7 +155,14 @@ export async function admissionRoutes(app: FastifyInstance): Promise<void> {
         durationMs: Math.round(seconds * 1e6) / 1e3,
       });
       return decision.review;
+    }
+    // The whole of it, shape check included, runs in the turn's batch; the
+    // clock starts when the body was parsed, so the wait is counted.
+    return (request: FastifyRequest<AdmissionRoute>, reply: FastifyReply) => {
+      const started = performance.now();
+      return inBatch(() => admit(request, reply, started));
     };
+  };
 
   const schema = { querystring: modeSchema, response: { 200: reviewSchema } };
   const withMode = { ...schema, params: modeSchema };
