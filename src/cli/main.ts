@@ -29,11 +29,10 @@ export const COMMAND_MODULES: Readonly<
  * unknown command).
  */
 export async function commandsFor(argv: readonly string[]): Promise<RegisterCommand[]> {
-  const [first] = argv;
-  const named = first !== undefined && Object.hasOwn(COMMAND_MODULES, first) ? [first] : undefined;
-  const names = named ?? Object.keys(COMMAND_MODULES);
-  const modules = await Promise.all(names.map((name) => COMMAND_MODULES[name]?.()));
-  return modules.flatMap((module) => (module ? [module.register] : []));
+  const all = Object.entries(COMMAND_MODULES);
+  const named = all.filter(([name]) => name === argv[0]);
+  const modules = await Promise.all((named.length > 0 ? named : all).map(([, load]) => load()));
+  return modules.map((module) => module.register);
 }
 
 function isEntryPoint(): boolean {

@@ -7,7 +7,7 @@
 export const MAX_BATCH = 64;
 
 /** Runs `work` in the current batch and settles with what it returns or throws. */
-export type Batcher = <T>(work: () => T) => Promise<T>;
+export type Batcher = <T>(work: () => T | PromiseLike<T>) => Promise<T>;
 
 interface Job {
   work: () => unknown;
@@ -32,13 +32,12 @@ export function createBatcher(maxBatch: number = MAX_BATCH): Batcher {
   if (!Number.isInteger(maxBatch) || maxBatch < 1) {
     throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   }
-  let queue: Job[] = [];
+  const queue: Job[] = [];
 
   const runBatch = () => {
-    const jobs = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
-    if (jobs === queue) queue = [];
+    const jobs = queue.splice(0, maxBatch);
     // What is left goes to the next turn, after the I/O that arrived meanwhile.
-    else setImmediate(runBatch);
+    if (queue.length > 0) setImmediate(runBatch);
     for (const job of jobs) {
       try {
         job.resolve(job.work());
@@ -48,7 +47,7 @@ export function createBatcher(maxBatch: number = MAX_BATCH): Batcher {
     }
   };
 
-  return <T>(work: () => T) =>
+  return <T>(work: () => T | PromiseLike<T>) =>
     new Promise<T>((resolve, reject) => {
       if (queue.length === 0) setImmediate(runBatch);
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
